@@ -1,0 +1,26 @@
+#!/bin/sh
+# containerd-driver launcher (template filled in by scripts/build.sh): runs the bundled plugin under
+# Deno with scoped permissions — never --allow-all. Nomad may call us through a symlink in its
+# plugin_dir, so resolve our own path first.
+#
+# Paths the plugin may read and write: the go-plugin socket dir, containerd's socket dir, the registry
+# hosts dir, Nomad's usual data dirs, and whatever CONTAINERD_DRIVER_EXTRA_PATHS (colon-separated)
+# adds — set it in the Nomad agent's environment for a non-default containerd socket or data_dir.
+self=$(readlink -f "$0")
+dir=$(dirname "$self")
+DENO=${CONTAINERD_DRIVER_DENO:-@DENO@}
+export DENO_DIR=${DENO_DIR:-@DENO_DIR@}
+export DENO_NO_UPDATE_CHECK=1
+
+sockdir=${PLUGIN_UNIX_SOCKET_DIR:-${TMPDIR:-/tmp}}
+paths="$sockdir,/run/containerd,/etc/containerd,/var/lib/nomad,/opt/nomad"
+extra=$(printf '%s' "${CONTAINERD_DRIVER_EXTRA_PATHS:-}" | tr ':' ',')
+[ -n "$extra" ] && paths="$paths,$extra"
+
+exec "$DENO" run --cached-only --no-prompt --no-config --quiet \
+  --allow-env=@PERM_ENV@ \
+  --allow-read="$paths" \
+  --allow-write="$paths" \
+  --allow-net \
+  --allow-run=mkfifo \
+  "$dir/containerd-driver.js" "$@"

@@ -1,0 +1,18 @@
+# Sourced by every script: one place for paths and versions.
+# Everything installed lives in CDRV_CACHE, outside the repo, so a fresh clone stays clean.
+set -euo pipefail
+CDRV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CDRV_CACHE=${CDRV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cdrv}
+CDRV_BIN=$CDRV_CACHE/bin
+DENO_VERSION=2.9.6
+NOMAD_VERSION=1.9.7
+NOMAD_COMMIT=f8695974efdbaa9f80ace06f0eec5bd4d2501035
+BUF_VERSION=1.74.0
+TS_PROTO_VERSION=2.18.0
+ASC_VERSION=0.28.20
+export DENO_DIR=${DENO_DIR:-$CDRV_CACHE/deno_dir}
+export DENO_NO_UPDATE_CHECK=1
+export PATH=$CDRV_BIN:$PATH
+mkdir -p "$CDRV_BIN"
+
+cdrv_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, starts a private containerd and local registries
+# (127.0.0.1 only), runs every test (static checks, unit, plugin, containerd integration, Nomad e2e),
+# stops what it started, and ends with one line of its own: `N passed, N failed`.
+#
+#   ./scripts/test.sh                 everything
+#   ./scripts/test.sh tests/plugin    only these test paths (static checks still run)
+source "$(dirname "$0")/lib/common.sh"
+source "$CDRV_ROOT/scripts/lib/containerd.sh"
+source "$CDRV_ROOT/scripts/lib/registry.sh"
+source "$CDRV_ROOT/scripts/lib/images.sh"
+cd "$CDRV_ROOT"
+
+"$CDRV_ROOT/scripts/setup.sh"
+"$CDRV_ROOT/scripts/build.sh"
+
+passed=0
+failed=0
+failures=()
+pass() { passed=$((passed + $1)); }
+fail() { failed=$((failed + $1)); failures+=("$2"); }
+
+# --- static checks: each counts as one test -----------------------------------------------------
+static() {
+  local name=$1
+  shift
+  if "$@" >"$CDRV_CACHE/last-$name.log" 2>&1; then
+    pass 1
+    cdrv_log "static: $name ok"
+  else
+    fail 1 "$name"
+    cdrv_log "static: $name FAILED"
+    tail -40 "$CDRV_CACHE/last-$name.log" >&2
+  fi
+}
+static fmt deno fmt --check
+static lint deno lint
+static check deno check mod.ts src/ tests/
+
+# --- services the tests use ------------------------------------------------------------------------
+# A short path: unix socket paths are limited to 107 bytes.
+TESTDIR=$(mktemp -d /tmp/cdrv-test.XXXXXX)
+cleanup() {
+  local rc=$?
+  set +e
+  for r in plain basic tls; do cdrv_registry_stop "$TESTDIR/reg" "$r" >/dev/null 2>&1; done
+  cdrv_containerd_stop "$TESTDIR/ctd" --purge >/dev/null 2>&1
+  rm -rf "$TESTDIR"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+t0=$SECONDS
+cdrv_containerd_start "$TESTDIR/ctd"
+IMAGES=$CDRV_CACHE/images
+cdrv_build_images "$IMAGES"
+cdrv_registry_start "$TESTDIR/reg" plain 15000 plain
+cdrv_registry_start "$TESTDIR/reg" basic 15001 basic
+cdrv_registry_start "$TESTDIR/reg" tls 15002 tls
+cdrv_push_images "$IMAGES" 127.0.0.1:15000 --plain
+cdrv_log "test services up in $((SECONDS - t0)) s"
+
+export CDRV_TEST_DIR=$TESTDIR
+export CDRV_TEST_CONTAINERD_DIR=$TESTDIR/ctd
+export CDRV_TEST_CONTAINERD_SOCK=$TESTDIR/ctd/containerd.sock
+export CDRV_TEST_REGISTRY_PLAIN=127.0.0.1:15000
+export CDRV_TEST_REGISTRY_BASIC=127.0.0.1:15001
+export CDRV_TEST_REGISTRY_TLS=127.0.0.1:15002
+export CDRV_TEST_REGISTRY_CA=$TESTDIR/reg/ca/ca.crt
+export CDRV_TEST_IMAGES=$IMAGES
+export CDRV_NOMAD_BIN=$CDRV_BIN/nomad
+
+# --- deno tests ------------------------------------------------------------------------------------
+paths=("$@")
+[ ${#paths[@]} -eq 0 ] && paths=(src/ tests/)
+log=$TESTDIR/deno-test.log
+set +e
+# Tests start and stop real processes (containerd, nomad, the plugin) and read their files: they get
+# broad permissions, named one by one. The plugin itself runs under its launcher's scoped ones.
+deno test --no-prompt --allow-read --allow-write --allow-run --allow-net --allow-env --allow-sys \
+  "${paths[@]}" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -1)
+if [ -n "$summary" ]; then
+  p=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$summary")
+  f=$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$summary")
+  pass "$p"
+  [ "$f" -gt 0 ] && fail "$f" "deno test"
+  [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && fail 1 "deno test exited $rc"
+else
+  fail 1 "deno test produced no summary (exit $rc)"
+fi
+
+[ ${#failures[@]} -gt 0 ] && cdrv_log "failures: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
