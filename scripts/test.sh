@@ -11,8 +11,10 @@ source "$CDRV_ROOT/scripts/lib/registry.sh"
 source "$CDRV_ROOT/scripts/lib/images.sh"
 cd "$CDRV_ROOT"
 
-"$CDRV_ROOT/scripts/setup.sh"
-"$CDRV_ROOT/scripts/build.sh"
+if [ "${CDRV_TEST_SKIP_SETUP:-0}" != 1 ]; then
+  "$CDRV_ROOT/scripts/setup.sh"
+  "$CDRV_ROOT/scripts/build.sh"
+fi
 
 passed=0
 failed=0
@@ -55,18 +57,22 @@ t0=$SECONDS
 cdrv_containerd_start "$TESTDIR/ctd"
 IMAGES=$CDRV_CACHE/images
 cdrv_build_images "$IMAGES"
-cdrv_registry_start "$TESTDIR/reg" plain 15000 plain
-cdrv_registry_start "$TESTDIR/reg" basic 15001 basic
-cdrv_registry_start "$TESTDIR/reg" tls 15002 tls
-cdrv_push_images "$IMAGES" 127.0.0.1:15000 --plain
+# Ports: registries at BASE..BASE+2; Nomad agents in e2e tests from BASE+100. Parallel runs need
+# distinct bases (CDRV_TEST_PORT_BASE).
+BASE=${CDRV_TEST_PORT_BASE:-15000}
+cdrv_registry_start "$TESTDIR/reg" plain "$BASE" plain
+cdrv_registry_start "$TESTDIR/reg" basic $((BASE + 1)) basic
+cdrv_registry_start "$TESTDIR/reg" tls $((BASE + 2)) tls
+cdrv_push_images "$IMAGES" "127.0.0.1:$BASE" --plain
 cdrv_log "test services up in $((SECONDS - t0)) s"
 
 export CDRV_TEST_DIR=$TESTDIR
 export CDRV_TEST_CONTAINERD_DIR=$TESTDIR/ctd
 export CDRV_TEST_CONTAINERD_SOCK=$TESTDIR/ctd/containerd.sock
-export CDRV_TEST_REGISTRY_PLAIN=127.0.0.1:15000
-export CDRV_TEST_REGISTRY_BASIC=127.0.0.1:15001
-export CDRV_TEST_REGISTRY_TLS=127.0.0.1:15002
+export CDRV_TEST_PORT_BASE=$BASE
+export CDRV_TEST_REGISTRY_PLAIN=127.0.0.1:$BASE
+export CDRV_TEST_REGISTRY_BASIC=127.0.0.1:$((BASE + 1))
+export CDRV_TEST_REGISTRY_TLS=127.0.0.1:$((BASE + 2))
 export CDRV_TEST_REGISTRY_CA=$TESTDIR/reg/ca/ca.crt
 export CDRV_TEST_IMAGES=$IMAGES
 export CDRV_NOMAD_BIN=$CDRV_BIN/nomad

@@ -173,7 +173,7 @@ _cdrv_ctd_runc_delete() {
   if [ -s "$bundle/options.json" ]; then
     local r
     r=$(jq -r '.root // .Root // empty' "$bundle/options.json" 2>/dev/null || true)
-    [ -n "$r" ] && runc_root=$r
+    if [ -n "$r" ]; then runc_root=$r; fi
   fi
   local state=$runc_root/$ns
   [ -d "$state/$id" ] || return 0

@@ -14,7 +14,7 @@
 CDRV_IMAGE_EPOCH=1704067200 # 2024-01-01T00:00:00Z
 CDRV_IMAGE_CREATED=2024-01-01T00:00:00Z
 CDRV_IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-CDRV_IMAGES_SH=${BASH_SOURCE[0]}
+CDRV_IMAGES_SH=$(realpath "${BASH_SOURCE[0]}")
 
 _cdrv_img_tini() {
   local t
@@ -33,7 +33,7 @@ _cdrv_img_redis_files() {
 
 _cdrv_img_inputs_hash() {
   {
-    sha256sum "$(realpath "$CDRV_IMAGES_SH")" /bin/busybox "$(_cdrv_img_tini)" | awk '{print $1}'
+    sha256sum "$CDRV_IMAGES_SH" /bin/busybox "$(_cdrv_img_tini)" | awk '{print $1}'
     _cdrv_img_redis_files | while read -r f; do sha256sum "$(readlink -f "$f")" | awk -v f="$f" '{print $1, f}'; done
     umoci --version
     skopeo --version

@@ -9,10 +9,16 @@
  */
 import * as grpc from "@grpc/grpc-js";
 
+/** grpc-js appends resolver notes that tell an operator nothing; keep the cause. */
+function tidy(details: string): string {
+  return details.replace(/\.?\s*Resolution note:.*$/s, "").replace(/^No connection established\. Last error: (Error: )?/, "")
+    .trim();
+}
+
 /** A containerd call that failed, with the gRPC code and the method named. */
 export class ContainerdError extends Error {
   constructor(readonly method: string, readonly code: grpc.status, readonly details: string) {
-    super(`containerd ${method}: ${grpc.status[code] ?? code}: ${details}`);
+    super(`containerd ${method}: ${grpc.status[code] ?? code}: ${tidy(details)}`);
     this.name = "ContainerdError";
   }
   /** True for NOT_FOUND. */

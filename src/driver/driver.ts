@@ -18,7 +18,7 @@ import { registerSecret } from "../log/hclog.ts";
 import { RpcError, serverStream, sleep, unary } from "../plugin/rpc.ts";
 import type { Service } from "../plugin/goplugin.ts";
 import { decodePluginConfig, type PluginConfig, pluginSpec, taskSpec } from "./config.ts";
-import { toProtoSpec } from "./hclspec.ts";
+import { toProtoSpec } from "../spec/hclspec.ts";
 import { FINGERPRINT_PERIOD_MS, fingerprint, sameFingerprint } from "./fingerprint.ts";
 import { Containerd } from "../containerd/connection.ts";
 import { checkPathAllowed } from "./permissions.ts";

@@ -67,39 +67,10 @@ export type CtyType =
   | { object: Record<string, CtyType>; optional?: string[] }
   | { tuple: CtyType[] };
 
-/**
- * A value not yet known (cty's unknown value). Nomad should never send one in a config, but cty
- * allows it anywhere, so a decoded config may hold it where a value was expected.
- *
- * @example
- * ```ts
- * import { decodeCty, UNKNOWN } from "./cty.ts";
- *
- * decodeCty(new Uint8Array([0xd4, 0x00, 0x00]), "string") === UNKNOWN; // true
- * ```
- */
-export const UNKNOWN: unique symbol = Symbol("cty.unknown");
-
-/**
- * A decoded cty value. `null` is cty's null; numbers are `number` or `bigint` (see the module notes);
- * lists, sets and tuples are arrays; maps and objects are plain objects.
- *
- * @example
- * ```ts
- * import { type CtyValue, UNKNOWN } from "./cty.ts";
- *
- * const v: CtyValue = { image: "redis", port: 6379, big: 2n ** 64n, labels: { a: "b" }, later: UNKNOWN };
- * ```
- */
-export type CtyValue =
-  | null
-  | typeof UNKNOWN
-  | string
-  | number
-  | bigint
-  | boolean
-  | CtyValue[]
-  | { [k: string]: CtyValue };
+// UNKNOWN and CtyValue are declared in src/spec/values.ts (pure, shared with the playground) so that
+// the config readers and this codec agree on one type.
+import { type CtyValue, UNKNOWN } from "../spec/values.ts";
+export { type CtyValue, UNKNOWN };
 
 /**
  * Thrown by {@link decodeCty} (and {@link parseCtyTypeJson}) when bytes are not valid cty msgpack of
@@ -270,7 +241,9 @@ function describe(raw: unknown): string {
     const size = typeof raw.data === "function" ? 0 : raw.data.length;
     return `msgpack extension type ${raw.type} (${plural(size, "byte")})`;
   }
-  if (Array.isArray(raw)) return raw.length === 0 ? "an empty array" : `an array of ${plural(raw.length, "element")}`;
+  if (Array.isArray(raw)) {
+    return raw.length === 0 ? "an empty array" : `an array of ${plural(raw.length, "element")}`;
+  }
   if (!isPlainObject(raw)) return `a ${raw.constructor?.name ?? "object"}`;
   const keys = Object.keys(raw);
   return keys.length === 0 ? "an empty map" : `a map with ${plural(keys.length, "key")} (${quoteList(keys)})`;
@@ -292,7 +265,9 @@ function expected(type: CtyType): string {
   if (typeof type === "string") return `a ${type}`;
   if ("object" in type) {
     const names = Object.keys(type.object).sort(compareCodePoints);
-    return names.length === 0 ? "an object with no attributes" : `an object with attributes ${quoteList(names)}`;
+    return names.length === 0
+      ? "an object with no attributes"
+      : `an object with attributes ${quoteList(names)}`;
   }
   if ("tuple" in type) return `a tuple of ${plural(type.tuple.length, "element")}`;
   return `a ${friendlyName(type)}`;
@@ -501,7 +476,10 @@ function fromRaw(raw: unknown, type: CtyType, path: Path, depth: number): CtyVal
 function fromExtension(ext: ExtData, path: Path): CtyValue {
   const size = typeof ext.data === "function" ? 0 : ext.data.length;
   if (ext.type === REFINED_UNKNOWN_EXT) {
-    throw fail(path, `got a refined unknown value whose ${plural(size, "byte")} are not a msgpack map of at most 1 KiB`);
+    throw fail(
+      path,
+      `got a refined unknown value whose ${plural(size, "byte")} are not a msgpack map of at most 1 KiB`,
+    );
   }
   // cty: an extension of at most one byte is an unknown value, whatever its type code.
   if (size <= 1) return UNKNOWN;
@@ -519,7 +497,10 @@ function fromNumber(raw: unknown, path: Path): number | bigint {
   const n = parseDecimal(text);
   if (n === "invalid") throw mismatch(path, raw, "number");
   if (n === "too large") {
-    throw fail(path, `got ${describe(raw)}, a number beyond the ${MAX_NUMBER_DIGITS} digits this decoder accepts`);
+    throw fail(
+      path,
+      `got ${describe(raw)}, a number beyond the ${MAX_NUMBER_DIGITS} digits this decoder accepts`,
+    );
   }
   return n;
 }
@@ -602,7 +583,7 @@ export function parseCtyTypeJson(json: unknown): CtyType {
   return parseType(json, 0);
 }
 
-function typeError(message: string): CtyDecodeError {
+function badType(message: string): CtyDecodeError {
   return new CtyDecodeError(message);
 }
 
@@ -615,7 +596,7 @@ function showJson(json: unknown): string {
 }
 
 function parseType(json: unknown, depth: number): CtyType {
-  if (depth > MAX_DEPTH) throw typeError(`type nests more than ${MAX_DEPTH} levels deep`);
+  if (depth > MAX_DEPTH) throw badType(`type nests more than ${MAX_DEPTH} levels deep`);
   if (typeof json === "string") {
     switch (json) {
       case "string":
@@ -624,14 +605,14 @@ function parseType(json: unknown, depth: number): CtyType {
       case "dynamic":
         return json;
     }
-    throw typeError(`unknown primitive type ${quote(json)}; use "string", "number", "bool" or "dynamic"`);
+    throw badType(`unknown primitive type ${quote(json)}; use "string", "number", "bool" or "dynamic"`);
   }
   if (!Array.isArray(json) || json.length < 2) {
-    throw typeError(`${showJson(json)} is not a type; use a primitive name or ["kind", ...]`);
+    throw badType(`${showJson(json)} is not a type; use a primitive name or ["kind", ...]`);
   }
   const [kind, arg] = json;
   const exactly = (n: number) => {
-    if (json.length !== n) throw typeError(`${showJson(json)}: a ${kind} type has ${n - 1} argument(s)`);
+    if (json.length !== n) throw badType(`${showJson(json)}: a ${kind} type has ${n - 1} argument(s)`);
   };
   switch (kind) {
     case "list":
@@ -645,22 +626,26 @@ function parseType(json: unknown, depth: number): CtyType {
       return { map: parseType(arg, depth + 1) };
     case "tuple":
       exactly(2);
-      if (!Array.isArray(arg)) throw typeError(`${showJson(json)}: a tuple type needs an array of types`);
+      if (!Array.isArray(arg)) throw badType(`${showJson(json)}: a tuple type needs an array of types`);
       return { tuple: arg.map((t) => parseType(t, depth + 1)) };
     case "object": {
-      if (json.length > 3) throw typeError(`${showJson(json)}: an object type has 1 or 2 arguments`);
-      if (!isPlainObject(arg)) throw typeError(`${showJson(json)}: an object type needs a map of attribute types`);
+      if (json.length > 3) throw badType(`${showJson(json)}: an object type has 1 or 2 arguments`);
+      if (!isPlainObject(arg)) {
+        throw badType(`${showJson(json)}: an object type needs a map of attribute types`);
+      }
       const attrs: Record<string, CtyType> = {};
       for (const name of Object.keys(arg)) setOwn(attrs, name, parseType(arg[name], depth + 1));
       if (json.length === 2) return { object: attrs };
       const optional = json[2];
-      if (!Array.isArray(optional) || !optional.every((n) => typeof n === "string" && Object.hasOwn(attrs, n))) {
-        throw typeError(`${showJson(json)}: optional attributes must be a list of attribute names`);
+      if (
+        !Array.isArray(optional) || !optional.every((n) => typeof n === "string" && Object.hasOwn(attrs, n))
+      ) {
+        throw badType(`${showJson(json)}: optional attributes must be a list of attribute names`);
       }
       return optional.length === 0 ? { object: attrs } : { object: attrs, optional: [...optional] };
     }
   }
-  throw typeError(`${showJson(json)}: unknown type kind; use list, set, map, object or tuple`);
+  throw badType(`${showJson(json)}: unknown type kind; use list, set, map, object or tuple`);
 }
 
 /** A JSON string as Go's encoding/json writes it (it also escapes <, >, & and U+2028/U+2029). */
@@ -764,7 +749,9 @@ function refuse(path: Path, value: unknown, type: CtyType): TypeError {
 }
 
 function write(w: Writer, value: CtyValue | undefined, type: CtyType, path: Path, depth: number): void {
-  if (depth > MAX_DEPTH) throw new TypeError(`encodeCty: ${prefix(path)}values nest more than ${MAX_DEPTH} levels`);
+  if (depth > MAX_DEPTH) {
+    throw new TypeError(`encodeCty: ${prefix(path)}values nest more than ${MAX_DEPTH} levels`);
+  }
   if (value === UNKNOWN) return w.leaf(UNKNOWN);
   if (value === null || value === undefined) return w.leaf(null);
   switch (type) {
@@ -847,7 +834,9 @@ function numberForEncoder(value: number | bigint, path: Path): number | bigint |
 
 /** The cty type cty would give a JavaScript value stored in a dynamic slot. */
 function inferType(value: CtyValue | undefined, path: Path, depth: number): CtyType {
-  if (depth > MAX_DEPTH) throw new TypeError(`encodeCty: ${prefix(path)}values nest more than ${MAX_DEPTH} levels`);
+  if (depth > MAX_DEPTH) {
+    throw new TypeError(`encodeCty: ${prefix(path)}values nest more than ${MAX_DEPTH} levels`);
+  }
   if (value === null || value === undefined || value === UNKNOWN) return "dynamic";
   switch (typeof value) {
     case "string":
@@ -858,11 +847,15 @@ function inferType(value: CtyValue | undefined, path: Path, depth: number): CtyT
     case "boolean":
       return "bool";
   }
-  if (Array.isArray(value)) return { tuple: value.map((e, i) => inferType(e, indexStep(path, i), depth + 1)) };
+  if (Array.isArray(value)) {
+    return { tuple: value.map((e, i) => inferType(e, indexStep(path, i), depth + 1)) };
+  }
   if (!isPlainObject(value)) {
     throw new TypeError(`encodeCty: ${prefix(path)}got ${describe(value)}, which has no cty type`);
   }
   const attrs: Record<string, CtyType> = {};
-  for (const key of Object.keys(value)) setOwn(attrs, key, inferType(value[key], attrStep(path, key), depth + 1));
+  for (const key of Object.keys(value)) {
+    setOwn(attrs, key, inferType(value[key], attrStep(path, key), depth + 1));
+  }
   return { object: attrs };
 }

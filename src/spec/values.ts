@@ -4,7 +4,11 @@
  *
  * @module
  */
-import { type CtyValue, UNKNOWN } from "../plugin/cty.ts";
+/** A value not yet known; cty.ts uses the same registered symbol. */
+export const UNKNOWN: unique symbol = Symbol.for("cty.unknown") as typeof UNKNOWN;
+
+/** A decoded config value: what cty msgpack or JSON gives. */
+export type CtyValue = null | typeof UNKNOWN | string | number | bigint | boolean | CtyValue[] | { [k: string]: CtyValue };
 
 /** A bad option value: the message names the option, the value and what is allowed. */
 export class ConfigError extends Error {

@@ -1,0 +1,113 @@
+/**
+ * What the OCI spec is built from: the seam between the driver (which gathers it from Nomad's
+ * TaskConfig, the image and the plugin config) and src/spec (which turns it into an OCI runtime spec,
+ * purely). The browser playground fills it from a pasted config and example values.
+ *
+ * @module
+ */
+
+/** The parts of an OCI image config the spec uses (field names as in the image config JSON). */
+export interface ImageConfig {
+  Env?: string[];
+  Cmd?: string[];
+  Entrypoint?: string[];
+  WorkingDir?: string;
+  User?: string;
+  Labels?: Record<string, string>;
+  StopSignal?: string;
+  ExposedPorts?: Record<string, unknown>;
+}
+
+/** A volume_mount or other host mount Nomad asks for. */
+export interface NomadMount {
+  taskPath: string;
+  hostPath: string;
+  readonly: boolean;
+  /** "private" (default), "host-to-task" (rslave) or "bidirectional" (rshared) */
+  propagationMode: string;
+  selinuxLabel: string;
+}
+
+/** A device Nomad's device plugins allocated. */
+export interface NomadDevice {
+  taskPath: string;
+  hostPath: string;
+  /** cgroup permissions such as "rwm" */
+  cgroupPermissions: string;
+}
+
+/** Network isolation Nomad set up (or none). */
+export interface NomadNetwork {
+  mode: "host" | "group" | "task" | "none";
+  /** netns path for group/task modes */
+  path: string;
+  /** hostname Nomad chose for the group network, if any */
+  hostname?: string;
+  /** the alloc's address in the group network, for /etc/hosts */
+  address?: string;
+}
+
+/** Everything of Nomad's TaskConfig the spec needs, in plain types. */
+export interface NomadTask {
+  /** Nomad's task id (alloc id / task name / hash) */
+  id: string;
+  /** the task name */
+  name: string;
+  allocId: string;
+  jobName: string;
+  groupName: string;
+  namespace: string;
+  env: Record<string, string>;
+  /** the task's `user` (name, uid, or uid:gid); "" for the image's */
+  user: string;
+  resources: {
+    /** Nomad's relative CPU shares (MHz) */
+    cpuShares: number;
+    memoryMb: number;
+    /** 0 unless memory_max (oversubscription) is set */
+    memoryMaxMb: number;
+    /** "0-1,3" or "" */
+    cpusetCpus: string;
+    /** from Nomad's LinuxResources: CFS period/quota when Nomad computed them (0 otherwise) */
+    cpuPeriod: number;
+    cpuQuota: number;
+    /** Nomad's own percent-of-ticks figure (for cpu_hard_limit) */
+    percentTicks: number;
+  };
+  /** host paths of the task directories: alloc (shared), local, secrets */
+  dirs: { alloc: string; local: string; secrets: string; task: string };
+  mounts: NomadMount[];
+  devices: NomadDevice[];
+  network: NomadNetwork;
+  /** DNS from the group network block; undefined when none was given */
+  dns?: { servers: string[]; searches: string[]; options: string[] };
+}
+
+/** The plugin settings the spec depends on. */
+export interface PluginPolicy {
+  allowPrivileged: boolean;
+  volumesEnabled: boolean;
+  selinuxLabel?: "z" | "Z";
+}
+
+/** Facts of the host the spec must fit. */
+export interface HostFacts {
+  /** OCI/Go architecture: amd64, arm64, ... */
+  arch: string;
+  /** kernel release "6.1.0-18-amd64" (for seccomp minKernel) */
+  kernel: string;
+  cgroupVersion: 1 | 2;
+}
+
+/**
+ * Host files the driver writes (I/O stays in the driver) and the spec mounts: their host paths.
+ * Contents come from pure functions in src/spec (hostsFile, resolvConf).
+ */
+export interface HostFiles {
+  /** host path of the generated /etc/hosts, when one is mounted */
+  hosts?: string;
+  /** host path of the resolv.conf to mount, when one is mounted */
+  resolvConf?: string;
+  /** host path of the generated /etc/hostname, when one is mounted */
+  hostname?: string;
+}

@@ -1,0 +1,159 @@
+/**
+ * A real Nomad agent for end-to-end tests, started the way users start it:
+ * `nomad agent -dev -config example/agent.hcl -plugin-dir <dir>`, plus one override file of the test's
+ * own (ports on 127.0.0.1, the test's containerd, log level). Stopped by the PID it was started with.
+ *
+ * @module
+ */
+import { ROOT } from "./plugin.ts";
+import { waitFor } from "./services.ts";
+
+/** The Nomad binary scripts/setup.sh builds. */
+export const NOMAD_BIN = Deno.env.get("CDRV_NOMAD_BIN") ??
+  `${Deno.env.get("HOME")}/.cache/cdrv/bin/nomad`;
+
+/** Options for {@linkcode NomadAgent.start}. */
+export interface AgentOptions {
+  /** Extra HCL appended to the override file (e.g. a plugin block). */
+  hcl: string;
+  /** Environment for the agent (the plugin inherits it). */
+  env?: Record<string, string>;
+  /** HTTP port; RPC and Serf use the next two. */
+  httpPort?: number;
+  /** Config files given before the override (default: example/agent.hcl). */
+  configs?: string[];
+  /** Wait for the node to be ready (default true). */
+  waitReady?: boolean;
+}
+
+/** A running Nomad dev agent. */
+export class NomadAgent {
+  private constructor(
+    readonly dir: string,
+    readonly child: Deno.ChildProcess,
+    readonly httpPort: number,
+    readonly logPath: string,
+  ) {}
+
+  /** The agent's HTTP API address. */
+  get addr(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  /** Starts an agent in a fresh directory holding its data dir, plugin dir and log. */
+  static async start(opts: AgentOptions): Promise<NomadAgent> {
+    const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "cdrv-nomad-" });
+    const httpPort = opts.httpPort ?? Number(Deno.env.get("CDRV_TEST_PORT_BASE") ?? 15000) + 100;
+    await Deno.mkdir(`${dir}/plugins`);
+    // Users often symlink the plugin into plugin_dir; the launcher must resolve its own path.
+    await Deno.symlink(`${ROOT}/bin/containerd-driver`, `${dir}/plugins/containerd-driver`);
+    const override = `${dir}/test.hcl`;
+    await Deno.writeTextFile(
+      override,
+      `log_level = "DEBUG"
+bind_addr = "127.0.0.1"
+ports {
+  http = ${httpPort}
+  rpc  = ${httpPort + 1}
+  serf = ${httpPort + 2}
+}
+${opts.hcl}
+`,
+    );
+    const logPath = `${dir}/nomad.log`;
+    const log = await Deno.open(logPath, { write: true, create: true, truncate: true });
+    const configs = (opts.configs ?? [`${ROOT}/example/agent.hcl`]).flatMap((c) => ["-config", c]);
+    const child = new Deno.Command(NOMAD_BIN, {
+      args: ["agent", "-dev", "-data-dir", `${dir}/data`, ...configs, "-config", override, "-plugin-dir", `${dir}/plugins`],
+      env: { ...opts.env, NOMAD_SKIP_DOCKER_IMAGE_WARN: "1" },
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+    }).spawn();
+    // Both streams into the one log file, as an operator would see them.
+    const w = log.writable.getWriter();
+    const pump = async (s: ReadableStream<Uint8Array>) => {
+      for await (const c of s) await w.write(c).catch(() => {});
+    };
+    Promise.all([pump(child.stdout), pump(child.stderr)]).finally(() => w.close().catch(() => {}));
+    const agent = new NomadAgent(dir, child, httpPort, logPath);
+    if (opts.waitReady ?? true) {
+      await waitFor("the Nomad node to be ready", async () => {
+        const nodes = await agent.api<{ Status: string }[]>("/v1/nodes");
+        return nodes.length > 0 && nodes[0].Status === "ready";
+      }, 60000, 250);
+    }
+    return agent;
+  }
+
+  /** GET (or another method) on the HTTP API, parsed as JSON. */
+  async api<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const res = await fetch(this.addr + path, init);
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** The one node of this dev agent. */
+  async node(): Promise<NomadNode> {
+    const nodes = await this.api<{ ID: string }[]>("/v1/nodes");
+    return await this.api<NomadNode>(`/v1/node/${nodes[0].ID}`);
+  }
+
+  /** The agent's log so far. */
+  log(): Promise<string> {
+    return Deno.readTextFile(this.logPath);
+  }
+
+  /** Runs the nomad CLI against this agent. */
+  async cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const out = await new Deno.Command(NOMAD_BIN, {
+      args,
+      env: { NOMAD_ADDR: this.addr },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  }
+
+  /** Stops the agent (SIGINT, then SIGKILL after 20 s) and removes its directory. */
+  async stop(opts: { keepDir?: boolean } = {}): Promise<void> {
+    try {
+      this.child.kill("SIGINT");
+    } catch { /* gone */ }
+    const t = setTimeout(() => {
+      try {
+        this.child.kill("SIGKILL");
+      } catch { /* gone */ }
+    }, 20000);
+    await this.child.status;
+    clearTimeout(t);
+    if (!opts.keepDir) await removeTree(this.dir);
+  }
+}
+
+/** Removes a Nomad data tree: unmounts what the client mounted under it first (secrets tmpfs etc.). */
+export async function removeTree(dir: string): Promise<void> {
+  const mounts = (await Deno.readTextFile("/proc/self/mounts")).split("\n")
+    .map((l) => l.split(" ")[1])
+    .filter((m) => m && (m === dir || m.startsWith(dir + "/")))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) {
+    await new Deno.Command("umount", { args: ["-l", m], stderr: "null" }).output();
+  }
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+
+/** The parts of Nomad's node JSON the tests read. */
+export interface NomadNode {
+  ID: string;
+  Status: string;
+  Attributes: Record<string, string>;
+  Drivers: Record<string, {
+    Attributes: Record<string, string> | null;
+    Detected: boolean;
+    Healthy: boolean;
+    HealthDescription: string;
+  }>;
+}
