@@ -2,10 +2,16 @@
 #   nomad agent -dev -config example/agent.hcl -plugin-dir <dir holding containerd-driver>
 # Every plugin option is shown with its default.
 
+# No calls home, and no cloud metadata probes (169.254.169.254) from a machine that is not in a cloud.
+disable_update_check = true
+
 client {
   enabled = true
   # Nomad's CNI bridge uses Debian's CNI plugins.
   cni_path = "/usr/lib/cni"
+  options {
+    "fingerprint.denylist" = "env_aws,env_gce,env_azure,env_digitalocean"
+  }
 }
 
 plugin "containerd-driver" {

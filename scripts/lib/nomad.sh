@@ -29,105 +29,112 @@
 
 NOMAD_GO_TAGS=${NOMAD_GO_TAGS:-ui codegen_generated release}
 
+# Every step checks its own status: `set -e` is void when a caller writes
+# `cdrv_install_nomad || ...`, and a failed step must not let the next one run.
 cdrv_install_nomad() {
-  local bin=$CDRV_BIN/nomad want="Nomad v$NOMAD_VERSION" have=""
-  if [[ -x $bin ]]; then
-    have=$("$bin" version 2>/dev/null || true)
-    have=${have%%$'\n'*}
-    if [[ $have == "$want" ]]; then
-      cdrv_log "nomad: $want already at $bin"
-      return 0
-    fi
-    cdrv_log "nomad: $bin reports '${have:-nothing}', want '$want': rebuilding"
+  local bin=$CDRV_BIN/nomad want="Nomad v$NOMAD_VERSION" have="" t0=$SECONDS
+  have=$(_cdrv_nomad_version "$bin")
+  if [[ $have == "$want" ]]; then
+    cdrv_log "nomad: $want already at $bin"
+    return 0
   fi
+  [[ -z $have ]] || cdrv_log "nomad: $bin reports '$have', want '$want': rebuilding"
   command -v go >/dev/null || { cdrv_log "nomad: go is not installed"; return 1; }
 
-  local dir=$CDRV_CACHE/nomad-build/v$NOMAD_VERSION
-  local t0=$SECONDS
-  mkdir -p "$dir"
-  (
-    set -euo pipefail
-    cd "$dir"
-    export GOWORK=off
-    local mod=github.com/hashicorp/nomad
-    if command -v "$(go env CC)" >/dev/null 2>&1; then
-      export CGO_ENABLED=1
-    else
-      export CGO_ENABLED=0
-      cdrv_log "nomad: no C compiler: CGO_ENABLED=0 (Nomad's own exec driver will not work)"
-    fi
+  # In a subshell, so that its cd and exports stay there.
+  ( _cdrv_nomad_build ) || { cdrv_log "nomad: build of v$NOMAD_VERSION failed"; return 1; }
 
-    # Outside any module while we query the proxy.
-    rm -f go.mod go.sum tools.go
-    cdrv_log "nomad: downloading $mod@v$NOMAD_VERSION"
-    go mod download "$mod@v$NOMAD_VERSION" >&2
-    local fields gomod srcdir commit ctime
-    fields=$(go list -m -f '{{.GoMod}}|{{.Dir}}|{{with .Origin}}{{.Hash}}{{end}}|{{with .Time}}{{.UTC.Format "20060102150405"}}{{end}}' \
-      "$mod@v$NOMAD_VERSION")
-    IFS='|' read -r gomod srcdir commit ctime <<<"$fields"
-    if [[ -n $commit && $commit != "$NOMAD_COMMIT" ]]; then
-      cdrv_log "nomad: v$NOMAD_VERSION is commit $commit, but NOMAD_COMMIT=$NOMAD_COMMIT"
-      exit 1
-    fi
-    [[ -n $ctime ]] || { cdrv_log "nomad: proxy gave no commit time for v$NOMAD_VERSION"; exit 1; }
-
-    # nomad/api at the release commit. The pseudo-version is computed (commit time of the tag,
-    # short hash); a proxy that resolves raw commits is asked second.
-    local api_ver=v0.0.0-$ctime-${NOMAD_COMMIT:0:12}
-    if ! go mod download "$mod/api@$api_ver" 2>/dev/null; then
-      api_ver=$(go list -m -f '{{.Version}}' "$mod/api@$NOMAD_COMMIT" 2>/dev/null) &&
-        go mod download "$mod/api@$api_ver" 2>/dev/null || {
-        cdrv_log "nomad: the module proxy does not serve $mod/api at v$NOMAD_VERSION's commit"
-        cdrv_log "nomad: (tried v0.0.0-$ctime-${NOMAD_COMMIT:0:12} and @$NOMAD_COMMIT)."
-        cdrv_log "nomad: An api of another commit builds a Nomad that is not the release: refusing."
-        cdrv_log "nomad: Pin a release whose api commit the proxy serves (v1.10.5 is known to work here)."
-        exit 1
-      }
-    fi
-
-    # Local-directory replaces other than ./api would need the same treatment as api.
-    local locals
-    locals=$(awk '/=>[ \t]*\.\.?\// { sub(/^replace[ \t]+/, ""); print $1 }' "$gomod" | grep -vx "$mod/api" || true)
-    if [[ -n $locals ]]; then
-      cdrv_log "nomad: go.mod of v$NOMAD_VERSION has local replaces this script does not handle: $locals"
-      exit 1
-    fi
-
-    cdrv_log "nomad: wrapper module in $dir (api $api_ver)"
-    cp "$gomod" go.mod
-    chmod u+w go.mod
-    if [[ -f $srcdir/go.sum ]]; then cp "$srcdir/go.sum" go.sum && chmod u+w go.sum; fi
-    go mod edit -module=cdrv.local/nomad-build -dropreplace="$mod/api" \
-      -require="$mod@v$NOMAD_VERSION" -require="$mod/api@$api_ver"
-    cat >tools.go <<EOF
-//go:build tools
-
-// Package tools records that this module exists to build $mod (scripts/lib/nomad.sh).
-package tools
-
-import _ "$mod"
-EOF
-    local r
-    while IFS= read -r r; do cdrv_log "nomad: replace $r"; done < <(awk '
-      /^replace[ \t]*\(/ { b = 1; next }
-      b && /^\)/ { b = 0; next }
-      b { sub(/^[ \t]+/, ""); print; next }
-      /^replace[ \t]/ { sub(/^replace[ \t]+/, ""); print }' go.mod)
-
-    cdrv_log "nomad: go build (tags: $NOMAD_GO_TAGS; cgo $CGO_ENABLED); the first build takes minutes"
-    local ldflags="-X $mod/version.GitCommit=$NOMAD_COMMIT"
-    ldflags+=" -X $mod/version.BuildDate=${ctime:0:4}-${ctime:4:2}-${ctime:6:2}T${ctime:8:2}:${ctime:10:2}:${ctime:12:2}Z"
-    local tmp=$CDRV_BIN/.nomad.tmp.$$
-    trap 'rm -f "$tmp"' EXIT
-    go build -mod=mod -trimpath -tags "$NOMAD_GO_TAGS" -ldflags "$ldflags" -o "$tmp" "$mod" >&2
-    mv -f "$tmp" "$CDRV_BIN/nomad"
-  ) || return 1
-
-  have=$("$bin" version 2>/dev/null || true)
-  have=${have%%$'\n'*}
+  have=$(_cdrv_nomad_version "$bin")
   if [[ $have != "$want" ]]; then
     cdrv_log "nomad: built $bin, but it reports '${have:-nothing}', want '$want'"
     return 1
   fi
   cdrv_log "nomad: $want built in $((SECONDS - t0))s: $bin"
+}
+
+# First line of `nomad version` ("Nomad vX.Y.Z"), or nothing.
+_cdrv_nomad_version() {
+  local out
+  [[ -x $1 ]] || return 0
+  out=$("$1" version 2>/dev/null) || return 0
+  printf '%s' "${out%%$'\n'*}"
+}
+
+_cdrv_nomad_build() {
+  local mod=github.com/hashicorp/nomad dir=$CDRV_CACHE/nomad-build/v$NOMAD_VERSION
+  mkdir -p "$dir" && cd "$dir" || return 1
+  export GOWORK=off
+  if command -v "$(go env CC)" >/dev/null 2>&1; then
+    export CGO_ENABLED=1
+  else
+    export CGO_ENABLED=0
+    cdrv_log "nomad: no C compiler: CGO_ENABLED=0 (Nomad's own exec driver will not work)"
+  fi
+
+  # Outside any module while we query the proxy.
+  rm -f go.mod go.sum tools.go || return 1
+  cdrv_log "nomad: downloading $mod@v$NOMAD_VERSION"
+  go mod download "$mod@v$NOMAD_VERSION" >&2 || return 1
+  local fields gomod srcdir commit ctime
+  fields=$(go list -m \
+    -f '{{.GoMod}}|{{.Dir}}|{{with .Origin}}{{.Hash}}{{end}}|{{with .Time}}{{.UTC.Format "20060102150405"}}{{end}}' \
+    "$mod@v$NOMAD_VERSION") || return 1
+  IFS='|' read -r gomod srcdir commit ctime <<<"$fields"
+  if [[ -n $commit && $commit != "$NOMAD_COMMIT" ]]; then
+    cdrv_log "nomad: v$NOMAD_VERSION is commit $commit, but NOMAD_COMMIT=$NOMAD_COMMIT"
+    return 1
+  fi
+  if [[ -z $ctime || ! -f $gomod ]]; then
+    cdrv_log "nomad: the proxy gave no go.mod or commit time for v$NOMAD_VERSION"
+    return 1
+  fi
+
+  # nomad/api at the release commit: the pseudo-version is computed (the tag's commit time and
+  # the short hash); a proxy that resolves raw commits is asked second.
+  local api_ver=v0.0.0-$ctime-${NOMAD_COMMIT:0:12}
+  if ! go mod download "$mod/api@$api_ver" 2>/dev/null; then
+    if ! api_ver=$(go list -m -f '{{.Version}}' "$mod/api@$NOMAD_COMMIT" 2>/dev/null) ||
+      ! go mod download "$mod/api@$api_ver" 2>/dev/null; then
+      cdrv_log "nomad: the module proxy does not serve $mod/api at v$NOMAD_VERSION's commit"
+      cdrv_log "nomad: (tried v0.0.0-$ctime-${NOMAD_COMMIT:0:12} and @$NOMAD_COMMIT)."
+      cdrv_log "nomad: an api of another commit would build a Nomad that is not the release: refusing."
+      cdrv_log "nomad: pin a release whose api commit the proxy serves (v1.10.5 is known to work here)."
+      return 1
+    fi
+  fi
+
+  # A local-directory replace other than ./api would need the same treatment as api.
+  local locals
+  locals=$(awk '/=>[ \t]*\.\.?\// { sub(/^replace[ \t]+/, ""); print $1 }' "$gomod" | grep -vx "$mod/api")
+  if [[ -n $locals ]]; then
+    cdrv_log "nomad: v$NOMAD_VERSION's go.mod has local replaces this script does not handle: $locals"
+    return 1
+  fi
+
+  cdrv_log "nomad: wrapper module in $dir (api $api_ver)"
+  cp "$gomod" go.mod && chmod u+w go.mod || return 1
+  if [[ -f $srcdir/go.sum ]]; then
+    cp "$srcdir/go.sum" go.sum && chmod u+w go.sum || return 1
+  fi
+  go mod edit -module=cdrv.local/nomad-build -dropreplace="$mod/api" \
+    -require="$mod@v$NOMAD_VERSION" -require="$mod/api@$api_ver" || return 1
+  printf '%s\n' '//go:build tools' '' \
+    '// Package tools records that this module exists to build '"$mod"' (scripts/lib/nomad.sh).' \
+    'package tools' '' 'import _ "'"$mod"'"' >tools.go || return 1
+  local r
+  while IFS= read -r r; do cdrv_log "nomad: replace $r"; done < <(awk '
+    /^replace[ \t]*\(/ { b = 1; next }
+    b && /^\)/ { b = 0; next }
+    b { sub(/^[ \t]+/, ""); print; next }
+    /^replace[ \t]/ { sub(/^replace[ \t]+/, ""); print }' go.mod)
+
+  cdrv_log "nomad: go build (tags: $NOMAD_GO_TAGS; cgo $CGO_ENABLED); a first build takes minutes"
+  local ldflags="-X $mod/version.GitCommit=$NOMAD_COMMIT"
+  ldflags+=" -X $mod/version.BuildDate=${ctime:0:4}-${ctime:4:2}-${ctime:6:2}T${ctime:8:2}:${ctime:10:2}:${ctime:12:2}Z"
+  local tmp=$CDRV_BIN/.nomad.tmp.$BASHPID
+  if ! go build -mod=mod -trimpath -tags "$NOMAD_GO_TAGS" -ldflags "$ldflags" -o "$tmp" "$mod" >&2; then
+    rm -f "$tmp"
+    return 1
+  fi
+  mv -f "$tmp" "$CDRV_BIN/nomad" || { rm -f "$tmp"; return 1; }
 }

@@ -11,7 +11,10 @@ import * as grpc from "@grpc/grpc-js";
 
 /** grpc-js appends resolver notes that tell an operator nothing; keep the cause. */
 function tidy(details: string): string {
-  return details.replace(/\.?\s*Resolution note:.*$/s, "").replace(/^No connection established\. Last error: (Error: )?/, "")
+  return details.replace(/\.?\s*Resolution note:.*$/s, "").replace(
+    /^No connection established\. Last error: (Error: )?/,
+    "",
+  )
     .trim();
 }
 

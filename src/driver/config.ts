@@ -22,7 +22,10 @@ export const pluginSpec = object({
     attr("string", "containerd's gRPC socket."),
     `"/run/containerd/containerd.sock"`,
   ),
-  namespace: withDefault(attr("string", "containerd namespace holding the driver's containers and images."), `"nomad"`),
+  namespace: withDefault(
+    attr("string", "containerd namespace holding the driver's containers and images."),
+    `"nomad"`,
+  ),
   containerd_runtime: withDefault(
     attr("string", "containerd runtime (shim) for tasks that do not set `runtime`."),
     `"io.containerd.runc.v2"`,
@@ -30,7 +33,7 @@ export const pluginSpec = object({
   snapshotter: withDefault(attr("string", "containerd snapshotter to unpack images with."), `"overlayfs"`),
   stats_interval: withDefault(attr("string", "Least interval between two stats samples."), `"1s"`),
   allow_privileged: withDefault(
-    attr("bool", "Whether tasks may set `privileged = true` or `pid_mode = \"host\"`."),
+    attr("bool", 'Whether tasks may set `privileged = true` or `pid_mode = "host"`.'),
     "true",
   ),
   registry_hosts_dir: withDefault(
@@ -47,7 +50,10 @@ export const pluginSpec = object({
   ),
   volumes: block(
     object({
-      enabled: withDefault(attr("bool", "Allow bind mounts of host paths outside the task directory."), "true"),
+      enabled: withDefault(
+        attr("bool", "Allow bind mounts of host paths outside the task directory."),
+        "true",
+      ),
       selinuxlabel: attr("string", "SELinux label applied to bind mounts (`z` or `Z`)."),
     }),
     "Host volume policy.",
@@ -101,11 +107,17 @@ export function readPluginConfig(value: CtyValue): PluginConfig {
   const gc = r.block("gc");
   const address = r.string("containerd_address", "/run/containerd/containerd.sock");
   if (!address.startsWith("/")) {
-    throw r.error("containerd_address", `"${address}" is not an absolute socket path such as "/run/containerd/containerd.sock"`);
+    throw r.error(
+      "containerd_address",
+      `"${address}" is not an absolute socket path such as "/run/containerd/containerd.sock"`,
+    );
   }
   const namespace = r.string("namespace", "nomad");
   if (!NAME_RE.test(namespace)) {
-    throw r.error("namespace", `"${namespace}" is not a valid containerd namespace; use letters, digits, ".", "_" or "-"`);
+    throw r.error(
+      "namespace",
+      `"${namespace}" is not a valid containerd namespace; use letters, digits, ".", "_" or "-"`,
+    );
   }
   const helper = auth.string("helper");
   if (helper !== undefined && !NAME_RE.test(helper)) {
@@ -121,7 +133,10 @@ export function readPluginConfig(value: CtyValue): PluginConfig {
     allowPrivileged: r.bool("allow_privileged", true),
     registryHostsDir: r.string("registry_hosts_dir", "/etc/containerd/certs.d"),
     auth: { username: auth.string("username"), password: auth.string("password"), helper },
-    volumes: { enabled: volumes.bool("enabled", true), selinuxLabel: volumes.oneOf("selinuxlabel", ["z", "Z"]) },
+    volumes: {
+      enabled: volumes.bool("enabled", true),
+      selinuxLabel: volumes.oneOf("selinuxlabel", ["z", "Z"]),
+    },
     gc: { image: gc.bool("image", true), imageDelayMs: gc.duration("image_delay", "3m") },
   };
 }

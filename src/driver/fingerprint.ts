@@ -3,10 +3,7 @@
  *
  * @module
  */
-import {
-  type FingerprintResponse,
-  FingerprintResponse_HealthState as Health,
-} from "../gen/nomad/driver.ts";
+import { type FingerprintResponse, FingerprintResponse_HealthState as Health } from "../gen/nomad/driver.ts";
 import type { Attribute } from "../gen/nomad/attribute.ts";
 import type { PluginConfig } from "./config.ts";
 import type { Containerd } from "../containerd/connection.ts";
@@ -35,7 +32,11 @@ export async function fingerprint(config: PluginConfig | undefined, conn: Contai
     return { attributes: {}, health: Health.UNDETECTED, healthDescription: "waiting for plugin config" };
   }
   if (!config.enabled) {
-    return { attributes: {}, health: Health.UNDETECTED, healthDescription: "disabled by the plugin config (enabled = false)" };
+    return {
+      attributes: {},
+      health: Health.UNDETECTED,
+      healthDescription: "disabled by the plugin config (enabled = false)",
+    };
   }
   try {
     const v = await getVersion(conn, { timeoutMs: 2000 });
@@ -55,7 +56,9 @@ export async function fingerprint(config: PluginConfig | undefined, conn: Contai
     return {
       attributes: {},
       health: Health.UNHEALTHY,
-      healthDescription: `containerd at ${config.containerdAddress} is not reachable: ${(e as Error).message}`,
+      healthDescription: `containerd at ${config.containerdAddress} is not reachable: ${
+        (e as Error).message
+      }`,
     };
   }
 }

@@ -18,7 +18,12 @@ export const EXTRA_PATHS_ENV = "CONTAINERD_DRIVER_EXTRA_PATHS";
  * checkPathAllowed("plugin config", "containerd_address", "/run/containerd/containerd.sock");
  * ```
  */
-export function checkPathAllowed(scope: string, option: string, path: string, mode: "read" | "write" = "write"): void {
+export function checkPathAllowed(
+  scope: string,
+  option: string,
+  path: string,
+  mode: "read" | "write" = "write",
+): void {
   const names: ("read" | "write")[] = mode === "write" ? ["read", "write"] : ["read"];
   for (const name of names) {
     const st = Deno.permissions.querySync({ name, path });

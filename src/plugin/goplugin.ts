@@ -54,11 +54,15 @@ export function readHandshake(env: (key: string) => string | undefined): Handsha
   if (versions && !versions.split(",").map((v) => v.trim()).includes(String(APP_PROTOCOL_VERSION))) {
     return {
       ok: false,
-      message: `containerd-driver speaks plugin protocol ${APP_PROTOCOL_VERSION}; the host offered "${versions}"`,
+      message:
+        `containerd-driver speaks plugin protocol ${APP_PROTOCOL_VERSION}; the host offered "${versions}"`,
     };
   }
   if (env("PLUGIN_CLIENT_CERT")) {
-    return { ok: false, message: "containerd-driver does not support go-plugin AutoMTLS (PLUGIN_CLIENT_CERT is set)" };
+    return {
+      ok: false,
+      message: "containerd-driver does not support go-plugin AutoMTLS (PLUGIN_CLIENT_CERT is set)",
+    };
   }
   return { ok: true, socketDir: env("PLUGIN_UNIX_SOCKET_DIR") || env("TMPDIR") || "/tmp" };
 }
@@ -108,14 +112,18 @@ function writeStdout(line: string): void {
  */
 export async function serve(opts: ServeOptions): Promise<PluginServer> {
   const { logger } = opts;
-  const socketPath = `${opts.socketDir}/containerd-driver-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.sock`;
+  const socketPath = `${opts.socketDir}/containerd-driver-${Deno.pid}-${
+    crypto.randomUUID().slice(0, 8)
+  }.sock`;
   const server = new grpc.Server({
     "grpc.max_receive_message_length": 64 * 1024 * 1024,
     "grpc.max_send_message_length": 64 * 1024 * 1024,
   });
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => resolveDone = r);
-  const openStreams = new Set<grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>>();
+  const openStreams = new Set<
+    grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>
+  >();
   let stopped = false;
 
   const stop = async (): Promise<void> => {

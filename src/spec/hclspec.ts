@@ -210,7 +210,9 @@ export function toProtoSpec(node: SpecNode): Spec {
       return { block: { $case: "object", value: { attributes } } };
     }
     case "attr":
-      return { block: { $case: "Attr", value: { name: node.name, type: node.type, required: node.required } } };
+      return {
+        block: { $case: "Attr", value: { name: node.name, type: node.type, required: node.required } },
+      };
     case "block":
       return {
         block: {

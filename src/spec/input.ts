@@ -3,8 +3,13 @@
  * TaskConfig, the image and the plugin config) and src/spec (which turns it into an OCI runtime spec,
  * purely). The browser playground fills it from a pasted config and example values.
  *
+ * Everything that needs I/O is done by the driver and handed in here: the parsed seccomp profile file,
+ * the user looked up in the image's /etc/passwd and /etc/group ({@linkcode resolveUser} parses them),
+ * the stat of each device node, the host files it wrote (/etc/hosts, resolv.conf, hostname).
+ *
  * @module
  */
+import type { TaskConfig } from "./task_config.ts";
 
 /** The parts of an OCI image config the spec uses (field names as in the image config JSON). */
 export interface ImageConfig {
@@ -71,8 +76,10 @@ export interface NomadTask {
     /** from Nomad's LinuxResources: CFS period/quota when Nomad computed them (0 otherwise) */
     cpuPeriod: number;
     cpuQuota: number;
-    /** Nomad's own percent-of-ticks figure (for cpu_hard_limit) */
+    /** Nomad's own percent-of-ticks figure (for cpu_hard_limit): cpu shares / node's usable compute */
     percentTicks: number;
+    /** LinuxResources.OOMScoreAdj when Nomad set it */
+    oomScoreAdj?: number;
   };
   /** host paths of the task directories: alloc (shared), local, secrets */
   dirs: { alloc: string; local: string; secrets: string; task: string };
@@ -97,6 +104,54 @@ export interface HostFacts {
   /** kernel release "6.1.0-18-amd64" (for seccomp minKernel) */
   kernel: string;
   cgroupVersion: 1 | 2;
+  /** logical CPUs of the node (runtime.NumCPU()): cpu_hard_limit's quota is per core, times this */
+  cpus: number;
+  /** /proc/sys/kernel/cap_last_cap; all known capabilities when absent */
+  lastCap?: number;
+  /** false when the kernel has no swap accounting (cgroup v1 without memory.memsw.*): no swap limit then */
+  swapAccounting?: boolean;
+}
+
+/** A device node on the host, as the driver found it with stat(2). */
+export interface HostDevice {
+  /** host path, e.g. /dev/fuse */
+  path: string;
+  type: "c" | "b" | "u" | "p";
+  major: number;
+  minor: number;
+  /** permission bits (st_mode & 0o7777) */
+  fileMode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+/** The process user, looked up by the driver in the image's /etc/passwd and /etc/group. */
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  /** home directory from /etc/passwd; HOME is set to it when the env has none */
+  home?: string;
+}
+
+/** Everything the spec is built from. */
+export interface SpecInput {
+  /** the container id; the default hostname too (the driver uses `<task name>-<alloc id>` like the Roblox driver) */
+  id: string;
+  task: TaskConfig;
+  nomad: NomadTask;
+  image: ImageConfig;
+  plugin: PluginPolicy;
+  host: HostFacts;
+  files: HostFiles;
+  /** the parsed JSON of task.seccompProfile (the driver reads the file); the default profile when absent */
+  seccompProfile?: unknown;
+  /** the user resolved from the image; needed when the user (Nomad's or the image's) is a name */
+  resolvedUser?: ResolvedUser;
+  /** stat of each host device path named by task.devices and nomad.devices, keyed by host path */
+  devices?: Record<string, HostDevice>;
+  /** all host devices (a /dev walk), for privileged tasks */
+  hostDevices?: HostDevice[];
 }
 
 /**

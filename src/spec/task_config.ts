@@ -1,10 +1,15 @@
 /**
- * The task `config {}` block: its hclspec tree (with a doc line per option), declared once. The typed
- * TaskConfig and its reader live beside it. Pure and browser compatible: the playground uses it.
+ * The task `config {}` block: its hclspec tree (with a doc line per option), declared once, the typed
+ * {@linkcode TaskConfig} it decodes into, and {@linkcode readTaskConfig}, which validates every option
+ * before anything is created. Pure and browser compatible: the playground uses it.
  *
  * @module
  */
 import { attr, block, blockList, impliedType, object, withDefault } from "./hclspec.ts";
+import { type CtyValue, parseDuration, Reader, show } from "./values.ts";
+import { normalizeCapability } from "./capabilities.ts";
+import { cleanPath, isIP } from "./checks.ts";
+import { U64_MAX } from "./oci.ts";
 
 const stringList = "list(string)";
 const stringMaps = "list(map(string))";
@@ -18,42 +23,51 @@ export const taskSpec = object({
     object({ username: attr("string", "Registry username."), password: attr("string", "Registry password.") }),
     "Registry credentials for this task (win over the plugin's).",
   ),
-  command: attr("string", "Command to run, replacing the image's CMD."),
-  args: attr(stringList, "Arguments to `command` (or to the image's CMD)."),
-  entrypoint: attr(stringList, "Replaces the image's ENTRYPOINT."),
-  cwd: attr("string", "Working directory inside the container (created if missing)."),
+  command: attr("string", "Command to run: replaces the image's CMD (the image's ENTRYPOINT still runs first)."),
+  args: attr(stringList, "Arguments after `command`; without `command` they replace the image's CMD."),
+  entrypoint: attr(stringList, "Replaces the image's ENTRYPOINT (and drops the image's CMD, as Docker does)."),
+  cwd: attr("string", "Working directory inside the container, absolute (created if missing)."),
   hostname: attr("string", "Container hostname."),
   privileged: withDefault(attr("bool", "All capabilities and devices, no seccomp."), "false"),
   cap_add: attr(stringList, "Capabilities to add (`ALL` for all)."),
   cap_drop: attr(stringList, "Capabilities to drop (`ALL` for all)."),
   seccomp: withDefault(attr("bool", "Apply the default seccomp profile."), "true"),
-  seccomp_profile: attr("string", "Path of a Docker-format seccomp profile JSON file."),
+  seccomp_profile: attr(
+    "string",
+    "Docker-format seccomp profile JSON on the client node (absolute, or relative to the task dir).",
+  ),
   readonly_rootfs: withDefault(attr("bool", "Mount the root filesystem read-only."), "false"),
-  pids_limit: attr("number", "Maximum number of processes in the container."),
+  pids_limit: attr("number", "Maximum number of processes in the container (0 or -1: no limit)."),
   pid_mode: attr("string", "`host` to share the host's PID namespace."),
-  ipc_mode: attr("string", "`host` to share the host's IPC namespace."),
-  shm_size: attr("string", "Size of /dev/shm, e.g. `128M`."),
+  ipc_mode: attr("string", "`host` to share the host's IPC namespace; `private` (default) for its own."),
+  shm_size: attr("string", "Size of /dev/shm, e.g. `128M` (default 64M)."),
   sysctl: attr(stringMaps, "Namespaced sysctls, e.g. `{ \"net.core.somaxconn\" = \"1024\" }`."),
-  ulimit: attr(stringMaps, "Resource limits, e.g. `{ nofile = \"4096:8192\" }`."),
-  labels: attr(stringMaps, "Extra container labels."),
-  runtime: attr("string", "containerd runtime for this task, e.g. `io.containerd.runc.v2`."),
+  ulimit: attr(
+    stringMaps,
+    "Resource limits as `soft:hard` or one value, `unlimited` or -1 allowed, e.g. `{ nofile = \"4096:8192\" }`. Default nofile 1024:524288.",
+  ),
+  labels: attr(stringMaps, "Extra container labels (keys under `com.hashicorp.nomad.` are reserved)."),
+  runtime: attr("string", "containerd runtime for this task, e.g. `io.containerd.runsc.v1` or a shim's absolute path."),
   host_network: withDefault(attr("bool", "Run in the host's network namespace."), "false"),
   host_dns: withDefault(attr("bool", "Use the host's /etc/resolv.conf when Nomad gives no DNS config."), "true"),
-  extra_hosts: attr(stringList, "Extra /etc/hosts lines as `host:ip`."),
-  devices: attr(stringList, "Host device paths to expose, e.g. `/dev/fuse`."),
+  extra_hosts: attr(stringList, "Extra /etc/hosts lines as `host:ip` (IPv4 or IPv6)."),
+  devices: attr(
+    stringList,
+    "Host devices to expose as `host[:container[:perms]]`, e.g. `/dev/fuse` or `/dev/sda:/dev/xvda:r`.",
+  ),
   init: withDefault(attr("bool", "Run an init (tini) as PID 1 that reaps zombies."), "false"),
   init_path: withDefault(attr("string", "Host path of the init binary."), `"/usr/bin/tini-static"`),
   memory_reservation: attr("string", "Memory soft limit, e.g. `256M`."),
-  memory_swap: attr("string", "Memory + swap limit, e.g. `1G`."),
+  memory_swap: attr("string", "Memory + swap limit, e.g. `1G`, or `-1` for unlimited swap (default: no swap)."),
   memory_swappiness: attr("number", "Swappiness, 0 to 100."),
   cpu_hard_limit: withDefault(attr("bool", "Enforce the CPU share as a CFS quota."), "false"),
-  cpu_cfs_period: attr("number", "CFS period in microseconds when `cpu_hard_limit` is set."),
+  cpu_cfs_period: attr("number", "CFS period in microseconds (1000 to 1000000) when `cpu_hard_limit` is set; default 100000."),
   mounts: blockList(
     object({
       type: withDefault(attr("string", "`bind`, `volume` or `tmpfs`."), `"volume"`),
       target: attr("string", "Absolute path inside the container.", { required: true }),
-      source: attr("string", "Host path (bind), volume name (volume) or ignored (tmpfs)."),
-      options: attr(stringList, "Mount options, e.g. `[\"rbind\", \"ro\"]`."),
+      source: attr("string", "Host path for `bind` and `volume`, absolute or relative to the task dir; unused for `tmpfs`."),
+      options: attr(stringList, "fstab-style mount options, e.g. `[\"rbind\", \"ro\"]` or `[\"size=64m\"]`."),
     }),
     "Extra mounts.",
   ),
@@ -62,3 +76,396 @@ export const taskSpec = object({
 /** The cty type Nomad encodes a task's `config {}` with. */
 export const taskConfigType = impliedType(taskSpec);
 
+
+/** One `mounts` block, validated. */
+export interface TaskMount {
+  type: "bind" | "volume" | "tmpfs";
+  /** absolute path inside the container, cleaned */
+  target: string;
+  /** host path as written (absolute, or relative to the task dir); "" for tmpfs */
+  source: string;
+  options: string[];
+}
+
+/** One `ulimit` entry as an OCI rlimit: RLIMIT_NOFILE etc.; `bigint` is RLIM_INFINITY. */
+export interface TaskUlimit {
+  type: string;
+  soft: number | bigint;
+  hard: number | bigint;
+}
+
+/** One `devices` entry. */
+export interface TaskDevice {
+  hostPath: string;
+  containerPath: string;
+  /** cgroup permissions, a non-empty subset of "rwm" */
+  permissions: string;
+}
+
+/** The task `config {}` block, typed and validated. Field names are the options' in camelCase. */
+export interface TaskConfig {
+  image: string;
+  imagePullTimeoutMs: number;
+  forcePull: boolean;
+  auth?: { username: string; password: string };
+  command?: string;
+  args: string[];
+  /** undefined: the image's ENTRYPOINT; [] or [""]: none */
+  entrypoint?: string[];
+  cwd?: string;
+  hostname?: string;
+  privileged: boolean;
+  /** canonical `CAP_*` names or "ALL" */
+  capAdd: string[];
+  capDrop: string[];
+  seccomp: boolean;
+  seccompProfile?: string;
+  readonlyRootfs: boolean;
+  pidsLimit?: number;
+  pidMode: "" | "host";
+  ipcMode: "" | "private" | "host";
+  /** bytes */
+  shmSize?: number;
+  sysctl: Record<string, string>;
+  ulimit: TaskUlimit[];
+  labels: Record<string, string>;
+  runtime?: string;
+  hostNetwork: boolean;
+  hostDns: boolean;
+  extraHosts: { host: string; ip: string }[];
+  devices: TaskDevice[];
+  init: boolean;
+  initPath: string;
+  /** bytes */
+  memoryReservation?: number;
+  /** bytes of memory + swap; -1 for unlimited swap */
+  memorySwap?: number;
+  memorySwappiness?: number;
+  cpuHardLimit: boolean;
+  /** microseconds */
+  cpuCfsPeriod?: number;
+  mounts: TaskMount[];
+}
+
+const SCOPE = "task config";
+
+/** Linux rlimit names as Docker's `--ulimit` spells them. */
+export const ULIMIT_NAMES: readonly string[] = [
+  "as",
+  "core",
+  "cpu",
+  "data",
+  "fsize",
+  "locks",
+  "memlock",
+  "msgqueue",
+  "nice",
+  "nofile",
+  "nproc",
+  "rss",
+  "rtprio",
+  "rttime",
+  "sigpending",
+  "stack",
+];
+
+/** Sysctls that belong to a container's own IPC namespace (beside the `fs.mqueue.` prefix). */
+export const IPC_SYSCTLS: readonly string[] = [
+  "kernel.msgmax",
+  "kernel.msgmnb",
+  "kernel.msgmni",
+  "kernel.sem",
+  "kernel.shmall",
+  "kernel.shmmax",
+  "kernel.shmmni",
+  "kernel.shm_rmid_forced",
+];
+
+const RESERVED_LABEL_PREFIX = "com.hashicorp.nomad.";
+const HOSTNAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+const RUNTIME_RE = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+$/;
+const SYSCTL_RE = /^[a-z0-9_]+(?:\.[A-Za-z0-9_@:+-]+)+$/;
+
+/**
+ * Reads and validates a task's `config {}` (a decoded cty value or the equivalent JSON). Every problem
+ * is a {@linkcode ConfigError} naming the option, the value and what is allowed, raised before
+ * anything is created.
+ *
+ * @example
+ * ```ts
+ * const cfg = readTaskConfig({ image: "redis:7", cap_add: ["net_admin"], shm_size: "128M" });
+ * cfg.capAdd; // ["CAP_NET_ADMIN"]
+ * cfg.shmSize; // 134217728
+ * ```
+ */
+export function readTaskConfig(value: CtyValue): TaskConfig {
+  const r = new Reader(SCOPE, value);
+  const image = r.requiredString("image");
+
+  const pullTimeout = r.string("image_pull_timeout") || "5m";
+  const imagePullTimeoutMs = parseDuration(pullTimeout);
+  if (imagePullTimeoutMs === undefined || imagePullTimeoutMs <= 0) {
+    throw r.error(
+      "image_pull_timeout",
+      `${show(pullTimeout)} is not a positive duration; use a number with a unit such as "30s", "5m" or "1h"`,
+    );
+  }
+
+  const authR = r.block("auth");
+  const username = authR.string("username");
+  const password = authR.string("password");
+  if ((username === undefined) !== (password === undefined)) {
+    throw r.error("auth", "needs both username and password");
+  }
+
+  const command = r.string("command") || undefined;
+  const entrypoint = r.raw("entrypoint") === null ? undefined : r.strings("entrypoint");
+
+  const cwd = r.string("cwd") || undefined;
+  if (cwd !== undefined && !cwd.startsWith("/")) {
+    throw r.error("cwd", `${show(cwd)} is not an absolute path; use a path such as "/app"`);
+  }
+  const hostname = r.string("hostname") || undefined;
+  if (hostname !== undefined && !HOSTNAME_RE.test(hostname)) {
+    throw r.error(
+      "hostname",
+      `${show(hostname)} is not a hostname; use 1 to 63 letters, digits, ".", "-" or "_", starting and ending with a letter or digit`,
+    );
+  }
+
+  const caps = (name: string) =>
+    r.strings(name).map((c, i) => {
+      const n = normalizeCapability(c);
+      if (n === undefined) {
+        throw r.error(
+          `${name}[${i}]`,
+          `${show(c)} is not a Linux capability; use a name such as "NET_ADMIN" or "CAP_SYS_TIME", or "ALL"`,
+        );
+      }
+      return n;
+    });
+  const capAdd = caps("cap_add");
+  const capDrop = caps("cap_drop");
+
+  const seccomp = r.bool("seccomp", true);
+  const seccompProfile = r.string("seccomp_profile") || undefined;
+  if (seccompProfile !== undefined && !seccomp) {
+    throw r.error("seccomp_profile", `${show(seccompProfile)} is set while "seccomp" is false; remove one of them`);
+  }
+
+  const pidsRaw = r.integer("pids_limit", -1, 2 ** 31 - 1);
+  const pidsLimit = pidsRaw === undefined || pidsRaw <= 0 ? undefined : pidsRaw;
+  const pidMode = namespaceMode(r, "pid_mode", ["", "host"]) as TaskConfig["pidMode"];
+  const ipcMode = namespaceMode(r, "ipc_mode", ["", "private", "host"]) as TaskConfig["ipcMode"];
+  const shmSize = r.size("shm_size");
+  if (shmSize !== undefined && shmSize <= 0) {
+    throw r.error("shm_size", `${show(r.raw("shm_size"))} is not a positive size; use a size such as "64M"`);
+  }
+  if (shmSize !== undefined && ipcMode === "host") {
+    throw r.error("shm_size", `cannot be set with ipc_mode "host": the host's /dev/shm is shared`);
+  }
+
+  const hostNetwork = r.bool("host_network", false);
+  const sysctl = readSysctl(r, hostNetwork, ipcMode);
+  const ulimit = readUlimits(r);
+  const labels = r.stringMap("labels");
+  for (const k of Object.keys(labels)) {
+    if (k === "" || k.startsWith(RESERVED_LABEL_PREFIX)) {
+      throw r.error(`labels.${k}`, `${show(k)} is not allowed; use a key that is not empty and not under "${RESERVED_LABEL_PREFIX}"`);
+    }
+  }
+
+  const runtime = r.string("runtime") || undefined;
+  if (runtime !== undefined && !RUNTIME_RE.test(runtime) && !(runtime.startsWith("/") && !runtime.includes(".."))) {
+    throw r.error(
+      "runtime",
+      `${show(runtime)} is not a containerd runtime; use a name such as "io.containerd.runc.v2" or a shim's absolute path`,
+    );
+  }
+
+  const initPath = r.string("init_path") || "/usr/bin/tini-static";
+  if (!initPath.startsWith("/")) {
+    throw r.error("init_path", `${show(initPath)} is not an absolute path; use a path such as "/usr/bin/tini-static"`);
+  }
+
+  const memoryReservation = r.size("memory_reservation");
+  const memorySwap = readSwap(r);
+  const memorySwappiness = r.integer("memory_swappiness", 0, 100);
+  const cpuCfsPeriod = r.integer("cpu_cfs_period", 1000, 1_000_000);
+
+  return {
+    image,
+    imagePullTimeoutMs,
+    forcePull: r.bool("force_pull", false),
+    auth: username !== undefined && password !== undefined ? { username, password } : undefined,
+    command,
+    args: r.strings("args"),
+    entrypoint,
+    cwd: cwd === undefined ? undefined : cleanPath(cwd),
+    hostname,
+    privileged: r.bool("privileged", false),
+    capAdd,
+    capDrop,
+    seccomp,
+    seccompProfile,
+    readonlyRootfs: r.bool("readonly_rootfs", false),
+    pidsLimit,
+    pidMode,
+    ipcMode,
+    shmSize,
+    sysctl,
+    ulimit,
+    labels,
+    runtime,
+    hostNetwork,
+    hostDns: r.bool("host_dns", true),
+    extraHosts: readExtraHosts(r),
+    devices: readDevices(r),
+    init: r.bool("init", false),
+    initPath,
+    memoryReservation,
+    memorySwap,
+    memorySwappiness,
+    cpuHardLimit: r.bool("cpu_hard_limit", false),
+    cpuCfsPeriod,
+    mounts: readMounts(r),
+  };
+}
+
+function namespaceMode(r: Reader, name: string, allowed: string[]): string {
+  const v = (r.string(name) ?? "").trim().toLowerCase();
+  if (!allowed.includes(v)) {
+    const shown = allowed.filter((a) => a !== "").map((a) => `"${a}"`).join(" or ");
+    throw r.error(name, `${show(r.raw(name))} is not allowed; use ${shown}, or leave it unset`);
+  }
+  return v;
+}
+
+function readSysctl(r: Reader, hostNetwork: boolean, ipcMode: string): Record<string, string> {
+  const out = r.stringMap("sysctl");
+  for (const k of Object.keys(out)) {
+    const opt = `sysctl.${k}`;
+    if (!SYSCTL_RE.test(k)) {
+      throw r.error(opt, `${show(k)} is not a sysctl name; use a dotted name such as "net.core.somaxconn"`);
+    }
+    const ipc = IPC_SYSCTLS.includes(k) || k.startsWith("fs.mqueue.");
+    const net = k.startsWith("net.");
+    if (!ipc && !net && k !== "kernel.domainname") {
+      throw r.error(
+        opt,
+        `${show(k)} is not a namespaced sysctl; use one under "net.", "fs.mqueue.", kernel.domainname or an IPC one (${
+          IPC_SYSCTLS.join(", ")
+        })`,
+      );
+    }
+    if (net && hostNetwork) {
+      throw r.error(opt, `${show(k)} cannot be set with host_network: it would change the host`);
+    }
+    if (ipc && ipcMode === "host") {
+      throw r.error(opt, `${show(k)} cannot be set with ipc_mode "host": it would change the host`);
+    }
+  }
+  return out;
+}
+
+function parseLimit(s: string): number | bigint | undefined {
+  const t = s.trim().toLowerCase();
+  if (t === "unlimited" || t === "infinity" || t === "-1") return U64_MAX;
+  if (!/^\d{1,15}$/.test(t)) return undefined;
+  return Number(t);
+}
+
+function readUlimits(r: Reader): TaskUlimit[] {
+  const m = r.stringMap("ulimit");
+  return Object.entries(m).map(([name, v]) => {
+    const opt = `ulimit.${name}`;
+    const key = name.trim().toLowerCase();
+    if (!ULIMIT_NAMES.includes(key)) {
+      throw r.error(opt, `${show(name)} is not a resource limit; use one of ${ULIMIT_NAMES.join(", ")}`);
+    }
+    const parts = v.split(":");
+    const soft = parts.length <= 2 ? parseLimit(parts[0]) : undefined;
+    const hard = parts.length === 2 ? parseLimit(parts[1]) : soft;
+    if (soft === undefined || hard === undefined) {
+      throw r.error(
+        opt,
+        `${show(v)} is not a limit; use "soft:hard" or one value, each a whole number, "unlimited" or -1, e.g. "4096:8192"`,
+      );
+    }
+    if (BigInt(soft) > BigInt(hard)) {
+      throw r.error(opt, `${show(v)} has a soft limit above the hard limit; the soft one must not exceed the hard one`);
+    }
+    return { type: `RLIMIT_${key.toUpperCase()}`, soft, hard };
+  });
+}
+
+function readExtraHosts(r: Reader): { host: string; ip: string }[] {
+  return r.strings("extra_hosts").map((e, i) => {
+    const sep = e.includes("=") ? e.indexOf("=") : e.indexOf(":");
+    const host = sep < 0 ? "" : e.slice(0, sep).trim();
+    let ip = sep < 0 ? "" : e.slice(sep + 1).trim();
+    if (ip.startsWith("[") && ip.endsWith("]")) ip = ip.slice(1, -1);
+    if (host === "" || /[\s:=#]/.test(host) || !isIP(ip)) {
+      throw r.error(
+        `extra_hosts[${i}]`,
+        `${show(e)} is not a host entry; use "host:ip" with an IPv4 or IPv6 address, e.g. "db.local:10.0.0.5"`,
+      );
+    }
+    return { host, ip };
+  });
+}
+
+function isPerms(s: string): boolean {
+  return /^[rwm]{1,3}$/.test(s) && new Set(s).size === s.length;
+}
+
+function readDevices(r: Reader): TaskDevice[] {
+  return r.strings("devices").map((d, i) => {
+    const parts = d.split(":");
+    let hostPath = parts[0];
+    let containerPath = parts[0];
+    let permissions = "rwm";
+    if (parts.length === 2) {
+      if (isPerms(parts[1])) permissions = parts[1];
+      else containerPath = parts[1];
+    } else if (parts.length === 3) {
+      [hostPath, containerPath, permissions] = parts;
+    }
+    const bad = parts.length > 3 || !hostPath.startsWith("/") || !containerPath.startsWith("/") ||
+      !isPerms(permissions);
+    if (bad) {
+      throw r.error(
+        `devices[${i}]`,
+        `${show(d)} is not a device; use "host[:container[:perms]]" with absolute paths and perms from "rwm", e.g. "/dev/fuse" or "/dev/sda:/dev/xvda:r"`,
+      );
+    }
+    return { hostPath: cleanPath(hostPath), containerPath: cleanPath(containerPath), permissions };
+  });
+}
+
+function readSwap(r: Reader): number | undefined {
+  const v = r.raw("memory_swap");
+  if (v === "-1" || v === -1 || v === -1n) return -1;
+  return r.size("memory_swap");
+}
+
+function readMounts(r: Reader): TaskMount[] {
+  return r.blocks("mounts").map((m) => {
+    const type = m.oneOf("type", ["bind", "volume", "tmpfs"] as const, "volume");
+    const target = m.requiredString("target");
+    if (!target.startsWith("/") || cleanPath(target) === "/") {
+      throw m.error("target", `${show(target)} is not an absolute path below "/"; use a path such as "/data"`);
+    }
+    const source = m.string("source") ?? "";
+    if (type !== "tmpfs" && source === "") {
+      throw m.error("source", `is required for a ${type} mount; give a host path, absolute or relative to the task dir`);
+    }
+    const options = m.strings("options");
+    options.forEach((o, i) => {
+      if (o.trim() === "" || o.includes(",")) {
+        throw m.error(`options[${i}]`, `${show(o)} is not a mount option; give one option per list item, e.g. ["rbind", "ro"]`);
+      }
+    });
+    return { type, target: cleanPath(target), source, options };
+  });
+}

@@ -8,7 +8,9 @@
 export const UNKNOWN: unique symbol = Symbol.for("cty.unknown") as typeof UNKNOWN;
 
 /** A decoded config value: what cty msgpack or JSON gives. */
-export type CtyValue = null | typeof UNKNOWN | string | number | bigint | boolean | CtyValue[] | { [k: string]: CtyValue };
+export type CtyValue = null | typeof UNKNOWN | string | number | bigint | boolean | CtyValue[] | {
+  [k: string]: CtyValue;
+};
 
 /** A bad option value: the message names the option, the value and what is allowed. */
 export class ConfigError extends Error {
@@ -194,7 +196,10 @@ export class Reader {
     const s = this.string(name) ?? fallback;
     const ms = parseDuration(s);
     if (ms === undefined) {
-      throw this.error(name, `${show(s)} is not a duration; use a number with a unit such as "1s", "500ms" or "5m"`);
+      throw this.error(
+        name,
+        `${show(s)} is not a duration; use a number with a unit such as "1s", "500ms" or "5m"`,
+      );
     }
     if (opts.minMs !== undefined && ms < opts.minMs) {
       throw this.error(name, `${show(s)} is too short; the least allowed is ${opts.minMs}ms`);
@@ -221,7 +226,10 @@ export class Reader {
     const v = this.string(name);
     if (v === undefined || v === "") return fallback;
     if (!(allowed as readonly string[]).includes(v)) {
-      throw this.error(name, `${show(v)} is not allowed; use one of ${allowed.map((a) => `"${a}"`).join(", ")}`);
+      throw this.error(
+        name,
+        `${show(v)} is not allowed; use one of ${allowed.map((a) => `"${a}"`).join(", ")}`,
+      );
     }
     return v as T;
   }

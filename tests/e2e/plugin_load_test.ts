@@ -22,7 +22,10 @@ Deno.test("Nomad loads the plugin: detected, healthy, attributes; unhealthy and 
   await ctd.start();
   let agent: NomadAgent | undefined;
   try {
-    agent = await NomadAgent.start({ hcl: pluginBlock(ctd.socket), env: { CONTAINERD_DRIVER_EXTRA_PATHS: dir } });
+    agent = await NomadAgent.start({
+      hcl: pluginBlock(ctd.socket),
+      env: { CONTAINERD_DRIVER_EXTRA_PATHS: dir },
+    });
     const a = agent;
     const driver = async () => (await a.node()).Drivers["containerd-driver"];
     const healthy = await waitFor("containerd-driver healthy in Nomad", async () => {
@@ -42,17 +45,29 @@ Deno.test("Nomad loads the plugin: detected, healthy, attributes; unhealthy and 
 
     const t0 = Date.now();
     await ctd.stopDaemon();
-    const sick = await waitFor("containerd-driver unhealthy", async () => {
-      const d = await driver();
-      return d && !d.Healthy ? d : undefined;
-    }, 2 * FINGERPRINT_PERIOD_MS + 2000, 250);
-    console.log(`Nomad shows unhealthy ${Date.now() - t0} ms after containerd stopped: ${sick.HealthDescription}`);
+    const sick = await waitFor(
+      "containerd-driver unhealthy",
+      async () => {
+        const d = await driver();
+        return d && !d.Healthy ? d : undefined;
+      },
+      2 * FINGERPRINT_PERIOD_MS + 2000,
+      250,
+    );
+    console.log(
+      `Nomad shows unhealthy ${Date.now() - t0} ms after containerd stopped: ${sick.HealthDescription}`,
+    );
     assertMatch(sick.HealthDescription, /^containerd at .* is not reachable/);
     assertEquals(sick.Detected, true);
 
     const t1 = Date.now();
     await ctd.start();
-    await waitFor("containerd-driver healthy again", async () => (await driver())?.Healthy, 2 * FINGERPRINT_PERIOD_MS + 2000, 250);
+    await waitFor(
+      "containerd-driver healthy again",
+      async () => (await driver())?.Healthy,
+      2 * FINGERPRINT_PERIOD_MS + 2000,
+      250,
+    );
     console.log(`Nomad shows healthy again ${Date.now() - t1} ms after containerd started`);
 
     // Our hclog JSON lines are parsed by go-plugin and shown, re-levelled, in Nomad's own log.
@@ -86,7 +101,10 @@ Deno.test("a bad plugin block makes Nomad report a clear error naming the option
     }, 30000);
     console.log(line);
     // The agent does not run the driver with a config it could not apply.
-    const exited = await Promise.race([a.child.status.then(() => true), new Promise((r) => setTimeout(() => r(false), 500))]);
+    const exited = await Promise.race([
+      a.child.status.then(() => true),
+      new Promise((r) => setTimeout(() => r(false), 500)),
+    ]);
     if (!exited) {
       const d = (await a.node()).Drivers["containerd-driver"];
       assert(!d?.Healthy, "driver healthy despite a bad config");

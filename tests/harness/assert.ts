@@ -35,7 +35,9 @@ export function assertNotEquals<T>(actual: T, expected: T, msg?: string): void {
 
 /** Fails unless `s` matches `re`. */
 export function assertMatch(s: string, re: RegExp, msg?: string): void {
-  if (!re.test(s)) throw new AssertionError(`${msg ? msg + ": " : ""}${JSON.stringify(s)} does not match ${re}`);
+  if (!re.test(s)) {
+    throw new AssertionError(`${msg ? msg + ": " : ""}${JSON.stringify(s)} does not match ${re}`);
+  }
 }
 
 /** Fails unless `fn` throws; returns the error. An error class narrows what counts. */
@@ -76,6 +78,8 @@ function check(e: unknown, cls?: new (...a: any[]) => Error, includes?: string):
     throw new AssertionError(`expected ${cls.name}, got ${inspect(e)}`);
   }
   if (includes !== undefined && !String((e as Error)?.message ?? e).includes(includes)) {
-    throw new AssertionError(`error message ${JSON.stringify((e as Error)?.message)} lacks ${JSON.stringify(includes)}`);
+    throw new AssertionError(
+      `error message ${JSON.stringify((e as Error)?.message)} lacks ${JSON.stringify(includes)}`,
+    );
   }
 }

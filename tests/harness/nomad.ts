@@ -52,6 +52,7 @@ export class NomadAgent {
       override,
       `log_level = "DEBUG"
 bind_addr = "127.0.0.1"
+disable_update_check = true
 ports {
   http = ${httpPort}
   rpc  = ${httpPort + 1}
@@ -61,27 +62,39 @@ ${opts.hcl}
 `,
     );
     const logPath = `${dir}/nomad.log`;
-    const log = await Deno.open(logPath, { write: true, create: true, truncate: true });
+    const cgroupsBefore = new Set(await nomadCgroupDirs());
     const configs = (opts.configs ?? [`${ROOT}/example/agent.hcl`]).flatMap((c) => ["-config", c]);
-    const child = new Deno.Command(NOMAD_BIN, {
-      args: ["agent", "-dev", "-data-dir", `${dir}/data`, ...configs, "-config", override, "-plugin-dir", `${dir}/plugins`],
-      env: { ...opts.env, NOMAD_SKIP_DOCKER_IMAGE_WARN: "1" },
-      stdout: "piped",
-      stderr: "piped",
+    const args = [
+      "agent",
+      "-dev",
+      "-data-dir",
+      `${dir}/data`,
+      ...configs,
+      "-config",
+      override,
+      "-plugin-dir",
+      `${dir}/plugins`,
+    ];
+    // The shell execs Nomad (same PID) with both streams in one log file, as an operator would see them.
+    const child = new Deno.Command("sh", {
+      args: ["-c", 'log=$1; shift; exec "$@" >"$log" 2>&1', "sh", logPath, NOMAD_BIN, ...args],
+      env: opts.env ?? {},
       stdin: "null",
+      stdout: "null",
+      stderr: "null",
     }).spawn();
-    // Both streams into the one log file, as an operator would see them.
-    const w = log.writable.getWriter();
-    const pump = async (s: ReadableStream<Uint8Array>) => {
-      for await (const c of s) await w.write(c).catch(() => {});
-    };
-    Promise.all([pump(child.stdout), pump(child.stderr)]).finally(() => w.close().catch(() => {}));
     const agent = new NomadAgent(dir, child, httpPort, logPath);
+    agent.cgroupsBefore = cgroupsBefore;
     if (opts.waitReady ?? true) {
-      await waitFor("the Nomad node to be ready", async () => {
-        const nodes = await agent.api<{ Status: string }[]>("/v1/nodes");
-        return nodes.length > 0 && nodes[0].Status === "ready";
-      }, 60000, 250);
+      await waitFor(
+        "the Nomad node to be ready",
+        async () => {
+          const nodes = await agent.api<{ Status: string }[]>("/v1/nodes");
+          return nodes.length > 0 && nodes[0].Status === "ready";
+        },
+        60000,
+        250,
+      );
     }
     return agent;
   }
@@ -130,12 +143,32 @@ ${opts.hcl}
     await this.child.status;
     clearTimeout(t);
     if (!opts.keepDir) await removeTree(this.dir);
+    // The Nomad client leaves empty cgroup dirs behind; remove the ones that were not there before.
+    const after = await nomadCgroupDirs();
+    for (const d of after.filter((d) => !this.cgroupsBefore.has(d)).reverse()) {
+      await Deno.remove(d).catch(() => {});
+    }
   }
+
+  /** Nomad cgroup dirs that existed before this agent started. */
+  cgroupsBefore = new Set<string>();
+}
+
+/** Nomad's cgroup dirs (/sys/fs/cgroup/<controller>/nomad...), parents first. */
+async function nomadCgroupDirs(): Promise<string[]> {
+  const out = await new Deno.Command("find", {
+    args: ["/sys/fs/cgroup", "-maxdepth", "3", "-type", "d", "-path", "*/nomad*"],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter(Boolean).sort();
 }
 
 /** Removes a Nomad data tree: unmounts what the client mounted under it first (secrets tmpfs etc.). */
 export async function removeTree(dir: string): Promise<void> {
-  const mounts = (await Deno.readTextFile("/proc/self/mounts")).split("\n")
+  // /proc needs --allow-all in Deno; ask cat.
+  const out = await new Deno.Command("cat", { args: ["/proc/self/mounts"], stdout: "piped" }).output();
+  const mounts = new TextDecoder().decode(out.stdout).split("\n")
     .map((l) => l.split(" ")[1])
     .filter((m) => m && (m === dir || m.startsWith(dir + "/")))
     .sort((a, b) => b.length - a.length);

@@ -87,7 +87,10 @@ export async function startPlugin(opts: StartOptions = {}): Promise<PluginProces
       throw new Error(`plugin exited (${s.code}) before the handshake; stderr:\n${stderr.join("\n")}`);
     }),
     new Promise<never>((_, rej) =>
-      timer = setTimeout(() => rej(new Error(`no handshake within ${timeoutMs}ms; stderr:\n${stderr.join("\n")}`)), timeoutMs)
+      timer = setTimeout(
+        () => rej(new Error(`no handshake within ${timeoutMs}ms; stderr:\n${stderr.join("\n")}`)),
+        timeoutMs,
+      )
     ),
   ]).finally(() => clearTimeout(timer));
   const parts = handshake.split("|");
@@ -161,10 +164,15 @@ export function call<C extends grpc.Client, Res>(
   return new Promise((resolve, reject) => {
     // deno-lint-ignore no-explicit-any -- generated clients' methods share this callback signature
     const fn = (client as any)[method].bind(client);
-    fn(req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: Res) => {
-      if (err) reject(err);
-      else resolve(res);
-    });
+    fn(
+      req,
+      new grpc.Metadata(),
+      { deadline: Date.now() + timeoutMs },
+      (err: grpc.ServiceError | null, res: Res) => {
+        if (err) reject(err);
+        else resolve(res);
+      },
+    );
   });
 }
 

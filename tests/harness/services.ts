@@ -9,10 +9,16 @@ import { ROOT } from "./plugin.ts";
 /** Runs a function of scripts/lib/<lib>.sh with arguments; throws with its stderr on failure. */
 export async function libCall(lib: string, fn: string, ...args: string[]): Promise<string> {
   const script = `source "${ROOT}/scripts/lib/common.sh"; source "${ROOT}/scripts/lib/${lib}.sh"; ${fn} "$@"`;
-  const out = await new Deno.Command("bash", { args: ["-c", script, "_", ...args], stdout: "piped", stderr: "piped" })
+  const out = await new Deno.Command("bash", {
+    args: ["-c", script, "_", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  })
     .output();
   const dec = new TextDecoder();
-  if (!out.success) throw new Error(`${fn} ${args.join(" ")} failed (${out.code}):\n${dec.decode(out.stderr)}`);
+  if (!out.success) {
+    throw new Error(`${fn} ${args.join(" ")} failed (${out.code}):\n${dec.decode(out.stderr)}`);
+  }
   return dec.decode(out.stdout);
 }
 
@@ -47,7 +53,11 @@ export class PrivateContainerd {
   }
   /** Runs `ctr` against it. */
   async ctr(...args: string[]): Promise<string> {
-    const out = await new Deno.Command("ctr", { args: ["--address", this.socket, ...args], stdout: "piped", stderr: "piped" })
+    const out = await new Deno.Command("ctr", {
+      args: ["--address", this.socket, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    })
       .output();
     const dec = new TextDecoder();
     if (!out.success) throw new Error(`ctr ${args.join(" ")}: ${dec.decode(out.stderr)}`);
@@ -61,7 +71,12 @@ export function shortTempDir(prefix: string): Promise<string> {
 }
 
 /** Polls `fn` until it returns a truthy value or `timeoutMs` passes; returns the value. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20000, everyMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 20000,
+  everyMs = 200,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let lastErr: unknown;
   while (Date.now() < until) {

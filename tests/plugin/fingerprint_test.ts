@@ -7,14 +7,20 @@ import { encodeCty } from "../../src/plugin/cty.ts";
 import { impliedType } from "../../src/spec/hclspec.ts";
 import { pluginSpec } from "../../src/driver/config.ts";
 import { FINGERPRINT_PERIOD_MS } from "../../src/driver/fingerprint.ts";
-import { type FingerprintResponse, FingerprintResponse_HealthState as Health } from "../../src/gen/nomad/driver.ts";
+import {
+  type FingerprintResponse,
+  FingerprintResponse_HealthState as Health,
+} from "../../src/gen/nomad/driver.ts";
 
 const pluginType = impliedType(pluginSpec);
 
 /** Collects fingerprints from the stream and lets a test wait for one that matches. */
 function watch(stream: NodeJS.ReadableStream) {
   const seen: { at: number; fp: FingerprintResponse }[] = [];
-  const waiters: { pred: (fp: FingerprintResponse) => boolean; resolve: (fp: FingerprintResponse) => void }[] = [];
+  const waiters: {
+    pred: (fp: FingerprintResponse) => boolean;
+    resolve: (fp: FingerprintResponse) => void;
+  }[] = [];
   stream.on("data", (fp: FingerprintResponse) => {
     seen.push({ at: Date.now(), fp });
     for (const w of [...waiters]) {
@@ -27,11 +33,18 @@ function watch(stream: NodeJS.ReadableStream) {
   stream.on("error", () => {});
   return {
     seen,
-    next(pred: (fp: FingerprintResponse) => boolean, timeoutMs: number, what: string): Promise<FingerprintResponse> {
+    next(
+      pred: (fp: FingerprintResponse) => boolean,
+      timeoutMs: number,
+      what: string,
+    ): Promise<FingerprintResponse> {
       const last = seen.at(-1)?.fp;
       if (last && pred(last)) return Promise.resolve(last);
       return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`no ${what} fingerprint within ${timeoutMs}ms`)), timeoutMs);
+        const t = setTimeout(
+          () => reject(new Error(`no ${what} fingerprint within ${timeoutMs}ms`)),
+          timeoutMs,
+        );
         waiters.push({ pred, resolve: (fp) => (clearTimeout(t), resolve(fp)) });
       });
     },
@@ -62,7 +75,11 @@ Deno.test("fingerprint follows containerd: healthy, unhealthy when it stops, hea
 
     const stoppedAt = Date.now();
     await ctd.stopDaemon();
-    const sick = await w.next((f) => f.health === Health.UNHEALTHY, 2 * FINGERPRINT_PERIOD_MS + 3000, "unhealthy");
+    const sick = await w.next(
+      (f) => f.health === Health.UNHEALTHY,
+      2 * FINGERPRINT_PERIOD_MS + 3000,
+      "unhealthy",
+    );
     console.log(`unhealthy ${Date.now() - stoppedAt} ms after containerd stopped: ${sick.healthDescription}`);
     assertMatch(sick.healthDescription, new RegExp(`^containerd at ${ctd.socket} is not reachable: `));
     assertEquals(Object.keys(sick.attributes).length, 0);

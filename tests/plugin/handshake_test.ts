@@ -10,7 +10,12 @@ import { FingerprintResponse_HealthState } from "../../src/gen/nomad/driver.ts";
 import type * as grpc from "@grpc/grpc-js";
 
 Deno.test("without the magic cookie the binary explains itself in one line and exits 1", async () => {
-  const out = await new Deno.Command(PLUGIN_BIN, { env: {}, clearEnv: true, stdout: "piped", stderr: "piped" })
+  const out = await new Deno.Command(PLUGIN_BIN, {
+    env: {},
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  })
     .output();
   assertEquals(out.code, 1);
   assertEquals(new TextDecoder().decode(out.stdout), "");
@@ -36,7 +41,10 @@ Deno.test("handshake, health, info, schemas, stdio and broker streams, then Shut
     assertEquals(info.pluginApiVersions, ["0.1.0"]);
     assertMatch(String(info.pluginVersion), /^\d+\.\d+\.\d+/);
 
-    const schema = await call<typeof p.base, { spec: { block: { $case: string; value: { attributes: object } } } }>(
+    const schema = await call<
+      typeof p.base,
+      { spec: { block: { $case: string; value: { attributes: object } } } }
+    >(
       p.base,
       "configSchema",
       {},
@@ -58,7 +66,10 @@ Deno.test("handshake, health, info, schemas, stdio and broker streams, then Shut
       ]
     ) assert(k in schema.spec.block.value.attributes, `plugin schema lacks ${k}`);
 
-    const tschema = await call<typeof p.driver, { spec: { block: { value: { attributes: Record<string, unknown> } } } }>(
+    const tschema = await call<
+      typeof p.driver,
+      { spec: { block: { value: { attributes: Record<string, unknown> } } } }
+    >(
       p.driver,
       "taskConfigSchema",
       {},
@@ -67,7 +78,11 @@ Deno.test("handshake, health, info, schemas, stdio and broker streams, then Shut
     assertEquals(image.block.value.required, true);
     assert(Object.keys(tschema.spec.block.value.attributes).length >= 35);
 
-    const caps = await call<typeof p.driver, { capabilities: Record<string, unknown> }>(p.driver, "capabilities", {});
+    const caps = await call<typeof p.driver, { capabilities: Record<string, unknown> }>(
+      p.driver,
+      "capabilities",
+      {},
+    );
     assertEquals(caps.capabilities.sendSignals, true);
     assertEquals(caps.capabilities.exec, true);
     assertEquals(caps.capabilities.fsIsolation, 2 /* IMAGE */);
@@ -83,7 +98,9 @@ Deno.test("handshake, health, info, schemas, stdio and broker streams, then Shut
     });
     const broker = p.broker.startStream();
     broker.write({ serviceId: 1, network: "", address: "", knock: { knock: true, ack: false, error: "" } });
-    const knock = await new Promise<{ knock?: { ack: boolean; error: string } }>((r) => broker.once("data", r));
+    const knock = await new Promise<{ knock?: { ack: boolean; error: string } }>((r) =>
+      broker.once("data", r)
+    );
     assertEquals(knock.knock?.ack, false);
     assertMatch(knock.knock?.error ?? "", /brokers no services/);
     broker.on("error", () => {});
@@ -119,7 +136,9 @@ Deno.test("SetConfig rejects a bad plugin block with the option, the value and w
   try {
     const type = impliedType(pluginSpec);
     const bad = encodeCty({ stats_interval: "soon" }, type);
-    const err = await assertRejects(() => call(p.base, "setConfig", { msgpackConfig: bad, pluginApiVersion: "0.1.0" }));
+    const err = await assertRejects(() =>
+      call(p.base, "setConfig", { msgpackConfig: bad, pluginApiVersion: "0.1.0" })
+    );
     assertEquals((err as grpc.ServiceError).code, 3 /* INVALID_ARGUMENT */);
     assertEquals(
       (err as grpc.ServiceError).details,
@@ -134,7 +153,8 @@ Deno.test("the sandbox is real: a socket path outside the granted paths is refus
   const p = await startPlugin();
   try {
     // The launcher execs deno (a compiled binary is deno itself), so the PID is the runtime's.
-    const ps = await new Deno.Command("ps", { args: ["-o", "args=", "-p", String(p.pid)], stdout: "piped" }).output();
+    const ps = await new Deno.Command("ps", { args: ["-o", "args=", "-p", String(p.pid)], stdout: "piped" })
+      .output();
     const cmdline = new TextDecoder().decode(ps.stdout).trim().split(/\s+/);
     assert(!cmdline.includes("--allow-all") && !cmdline.includes("-A"), cmdline.join(" "));
     assert(cmdline.some((a) => a.startsWith("--allow-read=")), cmdline.join(" "));
@@ -157,4 +177,3 @@ Deno.test("the sandbox is real: a socket path outside the granted paths is refus
     await p.close();
   }
 });
-
