@@ -10,6 +10,8 @@ import { readHandshake, serve } from "./src/plugin/goplugin.ts";
 import { Logger, parseLevel } from "./src/log/hclog.ts";
 import { Driver, driverServices } from "./src/driver/driver.ts";
 import { PLUGIN_NAME, PLUGIN_VERSION } from "./src/version.ts";
+import { readHostFacts } from "./src/driver/host.ts";
+import { setFifoRoot } from "./src/driver/exec.ts";
 
 function env(key: string): string | undefined {
   try {
@@ -32,7 +34,9 @@ async function main(): Promise<number> {
   console.warn = (...a: unknown[]) => logger.warn(a.map(String).join(" "));
   console.error = (...a: unknown[]) => logger.error(a.map(String).join(" "));
 
-  const driver = new Driver(logger);
+  const { facts, mhzPerCore } = readHostFacts();
+  setFifoRoot(hs.socketDir);
+  const driver = new Driver(logger, facts, mhzPerCore);
   const server = await serve({
     socketDir: hs.socketDir,
     logger,

@@ -29,7 +29,16 @@ deno="$CDRV_BIN/deno"
 # The permissions the plugin runs with. Paths that depend on the host come from the environment at
 # launch time (see launcher.sh); these are the fixed parts.
 PERM_ENV="NOMAD_PLUGIN_MAGIC_COOKIE,PLUGIN_PROTOCOL_VERSIONS,PLUGIN_UNIX_SOCKET_DIR,PLUGIN_CLIENT_CERT,TMPDIR"
-PERM_ENV="$PERM_ENV,CONTAINERD_DRIVER_LOG_LEVEL,CONTAINERD_DRIVER_EXTRA_PATHS"
+PERM_ENV="$PERM_ENV,CONTAINERD_DRIVER_LOG_LEVEL,CONTAINERD_DRIVER_EXTRA_PATHS,CONTAINERD_DRIVER_CREDENTIAL_HELPERS"
+# Credential helpers: the launcher (bundle path) reads CONTAINERD_DRIVER_CREDENTIAL_HELPERS at each start;
+# a `deno compile` binary has its permissions fixed at build time, so it takes the variable's value now.
+PERM_RUN=mkfifo
+for h in $(printf '%s' "${CONTAINERD_DRIVER_CREDENTIAL_HELPERS:-}" | tr ',' ' '); do
+  case $h in
+  *[!A-Za-z0-9._-]* | [._-]*) echo "build.sh: invalid credential helper name '$h'" >&2; exit 2 ;;
+  *) PERM_RUN="$PERM_RUN,docker-credential-$h" ;;
+  esac
+done
 PERM_ENV="$PERM_ENV,GRPC_TRACE,GRPC_VERBOSITY,GRPC_NODE_TRACE,GRPC_NODE_VERBOSITY,GRPC_NODE_USE_ALTERNATIVE_RESOLVER,GRPC_NODE_DEBUG_SEND_ERROR_DETAILS"
 PERM_ENV="$PERM_ENV,GRPC_SSL_CIPHER_SUITES,GRPC_DEFAULT_SSL_ROOTS_FILE_PATH,GRPC_EXPERIMENTAL_ENABLE_OUTLIER_DETECTION"
 PERM_ENV="$PERM_ENV,grpc_proxy,https_proxy,http_proxy,no_proxy,no_grpc_proxy,HTTP_PROXY,HTTPS_PROXY,NO_PROXY"
@@ -38,7 +47,7 @@ rm -f bin/containerd-driver
 if [ "${CDRV_TRY_COMPILE:-1}" = 1 ] &&
   timeout 120 "$deno" compile --quiet --cached-only --no-prompt -o bin/containerd-driver.compiled \
     --allow-env="$PERM_ENV" --allow-read=/tmp,/run/containerd,/etc/containerd,/var/lib/nomad,/opt/nomad \
-    --allow-write=/tmp,/run/containerd,/var/lib/nomad,/opt/nomad --allow-net --allow-run=mkfifo \
+    --allow-write=/tmp,/run/containerd,/var/lib/nomad,/opt/nomad --allow-net --allow-run="$PERM_RUN" \
     mod.ts >/dev/null 2>&1; then
   mv bin/containerd-driver.compiled bin/containerd-driver
   cdrv_log "build: deno compile → bin/containerd-driver"

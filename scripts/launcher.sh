@@ -13,14 +13,26 @@ export DENO_DIR=${DENO_DIR:-@DENO_DIR@}
 export DENO_NO_UPDATE_CHECK=1
 
 sockdir=${PLUGIN_UNIX_SOCKET_DIR:-${TMPDIR:-/tmp}}
-paths="$sockdir,/run/containerd,/etc/containerd,/var/lib/nomad,/opt/nomad"
+paths="$sockdir,/run/containerd,/etc/containerd,/var/lib/containerd,/var/lib/nomad,/opt/nomad"
 extra=$(printf '%s' "${CONTAINERD_DRIVER_EXTRA_PATHS:-}" | tr ':' ',')
 [ -n "$extra" ] && paths="$paths,$extra"
 
+# Credential helpers (docker-credential-<name>) the plugin may run: one per name in
+# CONTAINERD_DRIVER_CREDENTIAL_HELPERS (comma-separated, e.g. "ecr-login,pass"); other names are refused
+# by the sandbox and the pull error says to add them here.
+run=mkfifo,stat
+for h in $(printf '%s' "${CONTAINERD_DRIVER_CREDENTIAL_HELPERS:-}" | tr ',' ' '); do
+  case $h in
+  *[!A-Za-z0-9._-]* | [._-]*) printf '{"@level":"warn","@message":"ignoring invalid credential helper name in CONTAINERD_DRIVER_CREDENTIAL_HELPERS","@module":"containerd-driver.launcher","name":"%s"}\n' "$(printf '%s' "$h" | tr -cd 'A-Za-z0-9._-')" >&2 ;;
+  *) run="$run,docker-credential-$h" ;;
+  esac
+done
+
 exec "$DENO" run --cached-only --no-prompt --no-config --quiet \
   --allow-env=@PERM_ENV@ \
-  --allow-read="$paths" \
+  --allow-read="$paths,/etc/resolv.conf,/etc/hosts,/sys/fs/cgroup" \
   --allow-write="$paths" \
   --allow-net \
-  --allow-run=mkfifo \
+  --allow-sys=osRelease,cpus \
+  --allow-run="$run" \
   "$dir/containerd-driver.js" "$@"

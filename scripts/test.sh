@@ -64,6 +64,9 @@ cdrv_registry_start "$TESTDIR/reg" plain "$BASE" plain
 cdrv_registry_start "$TESTDIR/reg" basic $((BASE + 1)) basic
 cdrv_registry_start "$TESTDIR/reg" tls $((BASE + 2)) tls
 cdrv_push_images "$IMAGES" "127.0.0.1:$BASE" --plain
+# The image pull tests (tests/image) pull from the basic-auth and TLS registries too.
+cdrv_push_images "$IMAGES" "127.0.0.1:$((BASE + 1))" --plain --creds "$CDRV_REGISTRY_USER:$CDRV_REGISTRY_PASSWORD"
+cdrv_push_images "$IMAGES" "127.0.0.1:$((BASE + 2))" --tls-ca "$TESTDIR/reg/ca/ca.crt"
 cdrv_log "test services up in $((SECONDS - t0)) s"
 
 export CDRV_TEST_DIR=$TESTDIR

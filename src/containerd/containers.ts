@@ -17,7 +17,7 @@ export interface NewContainer {
   /** image name as stored in containerd */
   image: string;
   labels: Record<string, string>;
-  /** the OCI runtime spec (serialized as JSON) */
+  /** the OCI runtime spec, as a JSON string or a value to serialize */
   spec: unknown;
   snapshotter: string;
   snapshotKey: string;
@@ -40,7 +40,10 @@ export async function createContainer(conn: Containerd, c: NewContainer, opts: C
       labels: c.labels,
       image: c.image,
       runtime: { name: c.runtime, options: undefined },
-      spec: { typeUrl: SPEC_TYPE_URL, value: new TextEncoder().encode(JSON.stringify(c.spec)) },
+      spec: {
+        typeUrl: SPEC_TYPE_URL,
+        value: new TextEncoder().encode(typeof c.spec === "string" ? c.spec : JSON.stringify(c.spec)),
+      },
       snapshotter: c.snapshotter,
       snapshotKey: c.snapshotKey,
       createdAt: undefined,

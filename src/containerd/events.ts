@@ -4,7 +4,7 @@
  *
  * @module
  */
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { type Envelope, EventsClient } from "../gen/containerd/services/events/v1/events.ts";
 import { TaskExit, TaskOOM } from "../gen/containerd/events/task.ts";
 import type { Containerd } from "./connection.ts";

@@ -1,6 +1,6 @@
 /**
  * The BasePlugin and Driver gRPC services: each handler maps one RPC onto the driver's state and task
- * handles and stays short; the work lives in the modules it calls.
+ * handles and stays short; the work lives in handle.ts, lifecycle.ts, exec.ts and the modules they call.
  *
  * @module
  */
@@ -10,28 +10,70 @@ import {
   DriverCapabilities_FSIsolation as FSIsolation,
   DriverCapabilities_MountConfigs as MountConfigs,
   DriverService,
+  type DriverTaskEvent,
+  type ExecTaskStreamingRequest,
+  type ExecTaskStreamingResponse,
+  type ExitResult,
   type FingerprintResponse,
   NetworkIsolationSpec_NetworkIsolationMode as NetMode,
+  StartTaskResponse_Result,
+  type TaskConfig as NomadTaskConfig,
+  TaskState,
+  type TaskStats,
 } from "../gen/nomad/driver.ts";
+import type { Duration } from "../gen/google/protobuf/duration.ts";
+import type { Timestamp } from "../gen/google/protobuf/timestamp.ts";
 import type { Logger } from "../log/hclog.ts";
 import { registerSecret } from "../log/hclog.ts";
 import { RpcError, serverStream, sleep, unary } from "../plugin/rpc.ts";
 import type { Service } from "../plugin/goplugin.ts";
 import { decodePluginConfig, type PluginConfig, pluginSpec, taskSpec } from "./config.ts";
 import { toProtoSpec } from "../spec/hclspec.ts";
-import { FINGERPRINT_PERIOD_MS, fingerprint, sameFingerprint } from "./fingerprint.ts";
+import type { HostFacts } from "../spec/input.ts";
+import { fingerprint, FINGERPRINT_PERIOD_MS, sameFingerprint } from "./fingerprint.ts";
 import { Containerd } from "../containerd/connection.ts";
+import { subscribeTaskEvents } from "../containerd/events.ts";
+import { removeSnapshot } from "../containerd/snapshots.ts";
+import { deleteTask } from "../containerd/tasks.ts";
+import { deleteContainer } from "../containerd/containers.ts";
+import { ImageCoordinator } from "../image/coordinator.ts";
 import { checkPathAllowed } from "./permissions.ts";
 import { PLUGIN_NAME, PLUGIN_VERSION } from "../version.ts";
+import { type DriverState, type Exit, STATS, type TaskHandle } from "./handle.ts";
+import { recoverNomadTask, startNomadTask } from "./lifecycle.ts";
+import { signalNumber } from "./signals.ts";
+import { containerId, parseTaskId } from "./ids.ts";
+import { execOnce, execStream } from "./exec.ts";
+import { CPUUsage_Fields as CpuF, MemoryUsage_Fields as MemF } from "../gen/nomad/driver.ts";
 
-/** The driver's state shared by all RPCs: config, containerd connection. */
+/** Go's zero time, which Nomad expects for "not yet". */
+const ZERO_TIME: Timestamp = { seconds: -62135596800n, nanos: 0 };
+
+function ts(ms: number): Timestamp {
+  if (!ms) return ZERO_TIME;
+  return { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
+}
+
+function durMs(d: Duration | undefined, fallback: number): number {
+  if (!d) return fallback;
+  return Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
+}
+
+function exitResult(e: Exit | undefined): ExitResult {
+  return { exitCode: e?.exitCode ?? 0, signal: e?.signal ?? 0, oomKilled: e?.oomKilled ?? false };
+}
+
+/** The driver's state shared by all RPCs: config, containerd connection, task handles. */
 export class Driver {
   config?: PluginConfig;
   conn?: Containerd;
-  /** Wakes fingerprint streams when the config changes. */
+  images?: ImageCoordinator;
+  readonly tasks = new Map<string, TaskHandle>();
   #configChanged = new EventTarget();
+  #events = new EventTarget();
+  #eventsAbort?: AbortController;
 
-  constructor(readonly logger: Logger) {}
+  constructor(readonly logger: Logger, readonly host: HostFacts, readonly mhzPerCore: number) {}
 
   /** Applies a new plugin config (SetConfig). */
   setConfig(config: PluginConfig): void {
@@ -39,10 +81,30 @@ export class Driver {
     checkPathAllowed("plugin config", "containerd_address", config.containerdAddress);
     const old = this.config;
     this.config = config;
-    if (!this.conn || old?.containerdAddress !== config.containerdAddress || old?.namespace !== config.namespace) {
+    if (
+      !this.conn || old?.containerdAddress !== config.containerdAddress || old?.namespace !== config.namespace
+    ) {
+      this.#eventsAbort?.abort();
+      this.images?.close();
       this.conn?.close();
       this.conn = new Containerd(config.containerdAddress, config.namespace);
+      this.#eventsAbort = new AbortController();
+      subscribeTaskEvents(this.conn, config.namespace, (e) => {
+        const h = [...this.tasks.values()].find((t) => t.containerId === e.containerId);
+        if (e.topic === "/tasks/oom") h?.noteOom();
+      }, () => {
+        for (const h of this.tasks.values()) h.recheck();
+      }, this.#eventsAbort.signal);
     }
+    this.images?.close();
+    this.images = new ImageCoordinator(this.conn, {
+      snapshotter: config.snapshotter,
+      hostsDir: config.registryHostsDir,
+      auth: config.auth,
+      gc: config.gc,
+      logger: this.logger.named("image"),
+    });
+    for (const h of this.tasks.values()) this.images.adopt(h.state.imageRef, h.taskId);
     this.logger.info("plugin config set", {
       containerd_address: config.containerdAddress,
       namespace: config.namespace,
@@ -50,6 +112,43 @@ export class Driver {
       snapshotter: config.snapshotter,
     });
     this.#configChanged.dispatchEvent(new Event("change"));
+  }
+
+  /** The parts every task RPC needs; an error before SetConfig. */
+  ready(): { config: PluginConfig; conn: Containerd; images: ImageCoordinator } {
+    if (!this.config || !this.conn || !this.images) {
+      throw new RpcError(grpc.status.FAILED_PRECONDITION, "containerd-driver has no plugin config yet");
+    }
+    return { config: this.config, conn: this.conn, images: this.images };
+  }
+
+  /** The handle of a task, or a NOT_FOUND error naming it. */
+  handle(taskId: string): TaskHandle {
+    const h = this.tasks.get(taskId);
+    if (!h) throw new RpcError(grpc.status.NOT_FOUND, `task ${taskId} is not known to containerd-driver`);
+    return h;
+  }
+
+  /** Publishes a task event to every TaskEvents stream. */
+  event(taskId: string, message: string, annotations: Record<string, string> = {}): void {
+    const ids = parseTaskId(taskId);
+    const ev: DriverTaskEvent = {
+      taskId,
+      allocId: ids?.allocId ?? "",
+      taskName: ids?.taskName ?? "",
+      timestamp: ts(Date.now()),
+      message,
+      annotations,
+    };
+    this.#events.dispatchEvent(new CustomEvent("event", { detail: ev }));
+  }
+
+  /** Streams task events until the client leaves. */
+  async streamEvents(send: (e: DriverTaskEvent) => void, signal: AbortSignal): Promise<void> {
+    const on: EventListener = (e) => send((e as CustomEvent<DriverTaskEvent>).detail);
+    this.#events.addEventListener("event", on);
+    await sleep(2 ** 31 - 1, signal);
+    this.#events.removeEventListener("event", on);
   }
 
   /** Sends a fingerprint at once, then again whenever it changes, until the client leaves. */
@@ -74,14 +173,136 @@ export class Driver {
     }
   }
 
+  /** StartTask. */
+  async start(cfg: NomadTaskConfig) {
+    const { config, conn, images } = this.ready();
+    if (!config.enabled) throw new RpcError(grpc.status.FAILED_PRECONDITION, "containerd-driver is disabled");
+    if (this.tasks.has(cfg.id)) {
+      throw new RpcError(grpc.status.ALREADY_EXISTS, `task ${cfg.id} is already started`);
+    }
+    const h = await startNomadTask({
+      conn,
+      config,
+      images,
+      host: this.host,
+      logger: this.logger,
+      event: (id, msg, ann) => this.event(id, msg, ann),
+    }, cfg);
+    this.tasks.set(cfg.id, h);
+    return {
+      result: StartTaskResponse_Result.SUCCESS,
+      driverErrorMsg: "",
+      handle: {
+        version: 1,
+        config: cfg,
+        state: TaskState.RUNNING,
+        driverState: new TextEncoder().encode(JSON.stringify(h.state)),
+      },
+      networkOverride: undefined,
+    };
+  }
+
+  /** RecoverTask: the id is in handle.config.id (Nomad leaves task_id empty). */
+  async recover(handle: { config?: NomadTaskConfig; driverState: Uint8Array } | undefined): Promise<void> {
+    const { conn, images } = this.ready();
+    const cfg = handle?.config;
+    if (!cfg) throw new RpcError(grpc.status.INVALID_ARGUMENT, "RecoverTask without a task config");
+    if (this.tasks.has(cfg.id)) return;
+    let state: DriverState;
+    try {
+      state = JSON.parse(new TextDecoder().decode(handle.driverState));
+    } catch {
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, `task ${cfg.id}: driver state is not readable`);
+    }
+    const h = await recoverNomadTask(conn, cfg.id, state, cfg, images, this.logger);
+    this.tasks.set(cfg.id, h);
+  }
+
+  /** DestroyTask: idempotent; with no handle, cleans what the id's container name points at. */
+  async destroy(taskId: string, force: boolean): Promise<void> {
+    const { conn, config } = this.ready();
+    const h = this.tasks.get(taskId);
+    if (h) {
+      await h.destroy(force, (key, snapshotter) => removeSnapshot(conn, snapshotter, key));
+      this.tasks.delete(taskId);
+      this.images?.release(h.state.imageRef, taskId);
+      return;
+    }
+    const ids = parseTaskId(taskId);
+    if (!ids) return;
+    const cid = containerId(ids.taskName, ids.allocId);
+    await deleteTask(conn, cid).catch(() => {});
+    await deleteContainer(conn, cid).catch(() => {});
+    await removeSnapshot(conn, config.snapshotter, cid).catch(() => {});
+  }
+
+  /** TaskStats stream: one sample per interval (at least the plugin's stats_interval). */
+  async streamStats(
+    taskId: string,
+    intervalMs: number,
+    send: (s: { stats: TaskStats }) => void,
+    signal: AbortSignal,
+  ) {
+    const h = this.handle(taskId);
+    const every = Math.max(intervalMs, this.config?.statsIntervalMs ?? 1000);
+    while (!signal.aborted && h.running) {
+      try {
+        const s = await h.sample(this.mhzPerCore);
+        if (s) send({ stats: toNomadStats(taskId, s.timestampMs, s.result, s.cgroupVersion) });
+      } catch (e) {
+        this.logger.debug("stats sample failed", { task_id: taskId, error: (e as Error).message });
+      }
+      await sleep(every, signal);
+    }
+  }
+
   /** Closes connections; running tasks keep running in containerd. */
   close(): void {
+    this.#eventsAbort?.abort();
+    for (const h of this.tasks.values()) h.detach();
+    this.images?.close();
     this.conn?.close();
   }
 }
 
-function notYet(name: string): never {
-  throw new RpcError(grpc.status.UNIMPLEMENTED, `containerd-driver: ${name} is not implemented yet`);
+function toNomadStats(taskId: string, atMs: number, r: Float64Array, cgroupVersion: 1 | 2): TaskStats {
+  const big = (x: number) => BigInt(Math.max(0, Math.round(x)));
+  const memFields = cgroupVersion === 1
+    ? [MemF.RSS, MemF.CACHE, MemF.SWAP, MemF.USAGE, MemF.MAX_USAGE, MemF.KERNEL_USAGE, MemF.KERNEL_MAX_USAGE]
+    : [MemF.RSS, MemF.CACHE, MemF.SWAP, MemF.USAGE];
+  return {
+    id: taskId,
+    timestamp: ts(atMs),
+    aggResourceUsage: {
+      cpu: {
+        systemMode: r[STATS.CPU_SYSTEM_PERCENT],
+        userMode: r[STATS.CPU_USER_PERCENT],
+        totalTicks: r[STATS.CPU_TOTAL_TICKS],
+        throttledPeriods: big(r[STATS.THROTTLED_PERIODS]),
+        throttledTime: big(r[STATS.THROTTLED_TIME_NS]),
+        percent: r[STATS.CPU_PERCENT],
+        measuredFields: [
+          CpuF.SYSTEM_MODE,
+          CpuF.USER_MODE,
+          CpuF.TOTAL_TICKS,
+          CpuF.THROTTLED_PERIODS,
+          CpuF.THROTTLED_TIME,
+          CpuF.PERCENT,
+        ],
+      },
+      memory: {
+        rss: big(r[STATS.MEM_RSS]),
+        cache: big(r[STATS.MEM_CACHE]),
+        maxUsage: big(r[STATS.MEM_MAX_USAGE]),
+        kernelUsage: big(r[STATS.MEM_KERNEL]),
+        kernelMaxUsage: big(r[STATS.MEM_KERNEL_MAX]),
+        usage: big(r[STATS.MEM_USAGE]),
+        swap: big(r[STATS.MEM_SWAP]),
+        measuredFields: memFields,
+      },
+    },
+    resourceUsageByPid: {},
+  };
 }
 
 /** The BasePlugin and Driver services bound to one {@linkcode Driver}. */
@@ -116,25 +337,150 @@ export function driverServices(d: Driver): Service[] {
       },
     })),
     fingerprint: serverStream(log, "Fingerprint", (_req, send, signal) => d.streamFingerprints(send, signal)),
-    recoverTask: unary(log, "RecoverTask", () => notYet("RecoverTask")),
-    startTask: unary(log, "StartTask", () => notYet("StartTask")),
-    waitTask: unary(log, "WaitTask", () => notYet("WaitTask")),
-    stopTask: unary(log, "StopTask", () => notYet("StopTask")),
-    destroyTask: unary(log, "DestroyTask", () => notYet("DestroyTask")),
-    inspectTask: unary(log, "InspectTask", () => notYet("InspectTask")),
-    taskStats: serverStream(log, "TaskStats", () => notYet("TaskStats")),
-    taskEvents: serverStream(log, "TaskEvents", (_req, _send, signal) => sleep(2 ** 31 - 1, signal)),
-    signalTask: unary(log, "SignalTask", () => notYet("SignalTask")),
-    execTask: unary(log, "ExecTask", () => notYet("ExecTask")),
-    execTaskStreaming: (call: grpc.ServerDuplexStream<unknown, unknown>) =>
-      call.destroy(Object.assign(new Error("ExecTaskStreaming is not implemented yet"), {
-        code: grpc.status.UNIMPLEMENTED,
-      })),
-    createNetwork: unary(log, "CreateNetwork", () => notYet("CreateNetwork")),
-    destroyNetwork: unary(log, "DestroyNetwork", () => notYet("DestroyNetwork")),
+    recoverTask: unary(
+      log,
+      "RecoverTask",
+      async (req: { handle?: { config?: NomadTaskConfig; driverState: Uint8Array } }) => {
+        await d.recover(req.handle);
+        return {};
+      },
+    ),
+    startTask: unary(log, "StartTask", (req: { task?: NomadTaskConfig }) => {
+      if (!req.task) throw new RpcError(grpc.status.INVALID_ARGUMENT, "StartTask without a task config");
+      return d.start(req.task);
+    }),
+    waitTask: unary(log, "WaitTask", async (req: { taskId: string }) => {
+      const exit = await d.handle(req.taskId).exited;
+      return { result: exitResult(exit), err: exit.err ?? "" };
+    }),
+    stopTask: unary(log, "StopTask", async (req: { taskId: string; timeout?: Duration; signal: string }) => {
+      const h = d.tasks.get(req.taskId);
+      if (!h) return {}; // already gone: Nomad retries forever on errors here
+      await h.stop(signalNumber(req.signal || "SIGTERM"), durMs(req.timeout, 5000));
+      return {};
+    }),
+    destroyTask: unary(log, "DestroyTask", async (req: { taskId: string; force: boolean }) => {
+      await d.destroy(req.taskId, req.force);
+      return {};
+    }),
+    inspectTask: unary(log, "InspectTask", (req: { taskId: string }) => {
+      const h = d.handle(req.taskId);
+      return {
+        task: {
+          id: h.taskId,
+          name: parseTaskId(h.taskId)?.taskName ?? "",
+          state: h.running ? TaskState.RUNNING : TaskState.EXITED,
+          startedAt: ts(h.state.startedAtMs),
+          completedAt: h.exit ? ts(h.exit.exitedAtMs) : ZERO_TIME,
+          result: exitResult(h.exit),
+        },
+        driver: { attributes: { container_id: h.containerId, image: h.state.imageName } },
+        networkOverride: undefined,
+      };
+    }),
+    taskStats: serverStream(
+      log,
+      "TaskStats",
+      (req: { taskId: string; collectionInterval?: Duration }, send, signal) =>
+        d.streamStats(req.taskId, durMs(req.collectionInterval, 1000), send, signal),
+    ),
+    taskEvents: serverStream(log, "TaskEvents", (_req, send, signal) => d.streamEvents(send, signal)),
+    signalTask: unary(log, "SignalTask", async (req: { taskId: string; signal: string }) => {
+      await d.handle(req.taskId).signal(signalNumber(req.signal));
+      return {};
+    }),
+    execTask: unary(
+      log,
+      "ExecTask",
+      async (req: { taskId: string; command: string[]; timeout?: Duration }) => {
+        const { conn } = d.ready();
+        const h = d.handle(req.taskId);
+        const r = await execOnce(conn, h.containerId, req.command, durMs(req.timeout, 60_000));
+        return {
+          stdout: r.stdout,
+          stderr: r.stderr,
+          result: { exitCode: r.exitCode, signal: 0, oomKilled: false },
+        };
+      },
+    ),
+    execTaskStreaming: (call: grpc.ServerDuplexStream<ExecTaskStreamingRequest, ExecTaskStreamingResponse>) =>
+      streamExec(d, call),
+    createNetwork: unary(log, "CreateNetwork", () => {
+      throw new RpcError(grpc.status.UNIMPLEMENTED, "containerd-driver does not create networks; Nomad does");
+    }),
+    destroyNetwork: unary(log, "DestroyNetwork", () => {
+      throw new RpcError(grpc.status.UNIMPLEMENTED, "containerd-driver does not create networks; Nomad does");
+    }),
   };
   return [
     { definition: BasePluginService, implementation: base },
     { definition: DriverService, implementation: driver },
   ];
 }
+
+/** ExecTaskStreaming: setup first, then stdin / tty size; output, then the exit, then end. */
+function streamExec(
+  d: Driver,
+  call: grpc.ServerDuplexStream<ExecTaskStreamingRequest, ExecTaskStreamingResponse>,
+): void {
+  let session: Awaited<ReturnType<typeof execStream>> | undefined;
+  const pending: ExecTaskStreamingRequest[] = [];
+  let ended = false;
+  const fail = (e: unknown) => {
+    if (ended) return;
+    ended = true;
+    const code = e instanceof RpcError ? e.code : grpc.status.INTERNAL;
+    call.destroy(Object.assign(new Error((e as Error).message), { code, details: (e as Error).message }));
+  };
+  const apply = async (m: ExecTaskStreamingRequest) => {
+    if (!session) return;
+    if (m.ttySize) await session.resize(m.ttySize.width, m.ttySize.height);
+    if (m.stdin?.data?.length) await session.write(m.stdin.data);
+    if (m.stdin?.close) await session.closeStdin();
+  };
+  let chain = Promise.resolve();
+  call.on("data", (m: ExecTaskStreamingRequest) => {
+    if (m.setup && !session) {
+      const { conn } = d.ready();
+      const h = d.handle(m.setup.taskId);
+      const enc = (b: Uint8Array): ExecTaskStreamingIOOperation => ({ data: b, close: false });
+      execStream(conn, h.containerId, m.setup.command, m.setup.tty, {
+        onStdout: (b) =>
+          !ended && call.write({ stdout: enc(b), stderr: undefined, exited: false, result: undefined }),
+        onStderr: (b) =>
+          !ended && call.write({ stdout: undefined, stderr: enc(b), exited: false, result: undefined }),
+      }).then(async (s) => {
+        session = s;
+        for (const p of pending.splice(0)) await apply(p);
+        const code = await s.done;
+        if (ended) return;
+        const close = { data: new Uint8Array(), close: true };
+        call.write({ stdout: close, stderr: undefined, exited: false, result: undefined });
+        call.write({ stdout: undefined, stderr: close, exited: false, result: undefined });
+        call.write({
+          stdout: undefined,
+          stderr: undefined,
+          exited: true,
+          result: { exitCode: code, signal: 0, oomKilled: false },
+        });
+        ended = true;
+        call.end();
+      }).catch(fail);
+      return;
+    }
+    if (!session) {
+      pending.push(m);
+      return;
+    }
+    chain = chain.then(() => apply(m)).catch(fail);
+  });
+  call.on("cancelled", () => {
+    if (!ended) {
+      ended = true;
+      session?.kill();
+    }
+  });
+  call.on("error", () => {});
+}
+
+type ExecTaskStreamingIOOperation = { data: Uint8Array; close: boolean };

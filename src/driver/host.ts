@@ -28,9 +28,31 @@ export function readHostFacts(): { facts: HostFacts; mhzPerCore: number } {
     cgroupVersion = 2;
   } catch { /* v1 or hybrid */ }
   let mhzPerCore = 1000;
+  let ncpu = navigator.hardwareConcurrency || 1;
   try {
     const c = cpus();
+    if (c.length > 0) ncpu = c.length;
     if (c.length > 0 && c[0].speed > 0) mhzPerCore = c[0].speed;
   } catch { /* not allowed */ }
-  return { facts: { arch: ARCH[Deno.build.arch] ?? Deno.build.arch, kernel, cgroupVersion }, mhzPerCore };
+  // /proc/sys/kernel/cap_last_cap would tell the kernel's last capability, but Deno only opens /proc
+  // with --allow-all; the spec then assumes every capability it knows.
+  const lastCap: number | undefined = undefined;
+  let swapAccounting = cgroupVersion === 2;
+  if (cgroupVersion === 1) {
+    try {
+      Deno.statSync("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
+      swapAccounting = true;
+    } catch { /* no swap accounting */ }
+  }
+  return {
+    facts: {
+      arch: ARCH[Deno.build.arch] ?? Deno.build.arch,
+      kernel,
+      cgroupVersion,
+      cpus: ncpu,
+      lastCap,
+      swapAccounting,
+    },
+    mhzPerCore,
+  };
 }

@@ -75,7 +75,9 @@ export function toNomadTask(c: NomadTaskConfig): NomadTask {
         hostname: net.hostsConfig?.hostname || undefined,
         address: net.hostsConfig?.address || undefined,
       }
-      : { mode: "host", path: "" },
+      // No isolation from Nomad (network mode "host" or no network block): like the Roblox driver, the
+      // task gets a network namespace of its own unless it asks for host_network.
+      : { mode: "none", path: "" },
     dns: dns && (dns.servers.length || dns.searches.length || dns.options.length)
       ? { servers: dns.servers, searches: dns.searches, options: dns.options }
       : undefined,

@@ -10,6 +10,10 @@
  * @module
  */
 import type { TaskConfig } from "./task_config.ts";
+import type { OciSpec } from "./oci.ts";
+
+/** One concern of the spec: edits `spec` in place from `input`; throws ConfigError on a bad combination. */
+export type SpecOpt = (spec: OciSpec, input: SpecInput) => void;
 
 /** The parts of an OCI image config the spec uses (field names as in the image config JSON). */
 export interface ImageConfig {
@@ -152,6 +156,8 @@ export interface SpecInput {
   devices?: Record<string, HostDevice>;
   /** all host devices (a /dev walk), for privileged tasks */
   hostDevices?: HostDevice[];
+  /** linux.cgroupsPath, when the driver places the container's cgroup itself */
+  cgroupsPath?: string;
 }
 
 /**

@@ -20,36 +20,63 @@ export const taskSpec = object({
   image_pull_timeout: withDefault(attr("string", "Time limit for pulling the image."), `"5m"`),
   force_pull: withDefault(attr("bool", "Pull the image even when it is present."), "false"),
   auth: block(
-    object({ username: attr("string", "Registry username."), password: attr("string", "Registry password.") }),
+    object({
+      username: attr("string", "Registry username."),
+      password: attr("string", "Registry password."),
+    }),
     "Registry credentials for this task (win over the plugin's).",
   ),
-  command: attr("string", "Command to run: replaces the image's CMD (the image's ENTRYPOINT still runs first)."),
+  command: attr(
+    "string",
+    "Command to run: replaces the image's CMD (the image's ENTRYPOINT still runs first).",
+  ),
   args: attr(stringList, "Arguments after `command`; without `command` they replace the image's CMD."),
-  entrypoint: attr(stringList, "Replaces the image's ENTRYPOINT (and drops the image's CMD, as Docker does)."),
+  entrypoint: attr(
+    stringList,
+    "Replaces the image's ENTRYPOINT (and drops the image's CMD, as Docker does).",
+  ),
   cwd: attr("string", "Working directory inside the container, absolute (created if missing)."),
-  hostname: attr("string", "Container hostname."),
+  hostname: attr(
+    "string",
+    "Container hostname; default: the group network's hostname, else `<task>-<alloc id>`.",
+  ),
   privileged: withDefault(attr("bool", "All capabilities and devices, no seccomp."), "false"),
   cap_add: attr(stringList, "Capabilities to add (`ALL` for all)."),
   cap_drop: attr(stringList, "Capabilities to drop (`ALL` for all)."),
-  seccomp: withDefault(attr("bool", "Apply the default seccomp profile."), "true"),
+  seccomp: withDefault(
+    attr(
+      "bool",
+      "Apply a seccomp profile: Docker's default, or `seccomp_profile`. Off for privileged tasks.",
+    ),
+    "true",
+  ),
   seccomp_profile: attr(
     "string",
     "Docker-format seccomp profile JSON on the client node (absolute, or relative to the task dir).",
   ),
   readonly_rootfs: withDefault(attr("bool", "Mount the root filesystem read-only."), "false"),
   pids_limit: attr("number", "Maximum number of processes in the container (0 or -1: no limit)."),
-  pid_mode: attr("string", "`host` to share the host's PID namespace."),
+  pid_mode: attr(
+    "string",
+    "`host` to share the host's PID namespace (refused when `allow_privileged` is false).",
+  ),
   ipc_mode: attr("string", "`host` to share the host's IPC namespace; `private` (default) for its own."),
   shm_size: attr("string", "Size of /dev/shm, e.g. `128M` (default 64M)."),
-  sysctl: attr(stringMaps, "Namespaced sysctls, e.g. `{ \"net.core.somaxconn\" = \"1024\" }`."),
+  sysctl: attr(stringMaps, 'Namespaced sysctls, e.g. `{ "net.core.somaxconn" = "1024" }`.'),
   ulimit: attr(
     stringMaps,
-    "Resource limits as `soft:hard` or one value, `unlimited` or -1 allowed, e.g. `{ nofile = \"4096:8192\" }`. Default nofile 1024:524288.",
+    'Resource limits as `soft:hard` or one value, `unlimited` or -1 allowed, e.g. `{ nofile = "4096:8192" }`. Default nofile 1024:1024.',
   ),
   labels: attr(stringMaps, "Extra container labels (keys under `com.hashicorp.nomad.` are reserved)."),
-  runtime: attr("string", "containerd runtime for this task, e.g. `io.containerd.runsc.v1` or a shim's absolute path."),
+  runtime: attr(
+    "string",
+    "containerd runtime for this task, e.g. `io.containerd.runsc.v1` or a shim's absolute path.",
+  ),
   host_network: withDefault(attr("bool", "Run in the host's network namespace."), "false"),
-  host_dns: withDefault(attr("bool", "Use the host's /etc/resolv.conf when Nomad gives no DNS config."), "true"),
+  host_dns: withDefault(
+    attr("bool", "Use the host's /etc/resolv.conf when Nomad gives no DNS config."),
+    "true",
+  ),
   extra_hosts: attr(stringList, "Extra /etc/hosts lines as `host:ip` (IPv4 or IPv6)."),
   devices: attr(
     stringList,
@@ -57,17 +84,26 @@ export const taskSpec = object({
   ),
   init: withDefault(attr("bool", "Run an init (tini) as PID 1 that reaps zombies."), "false"),
   init_path: withDefault(attr("string", "Host path of the init binary."), `"/usr/bin/tini-static"`),
-  memory_reservation: attr("string", "Memory soft limit, e.g. `256M`."),
-  memory_swap: attr("string", "Memory + swap limit, e.g. `1G`, or `-1` for unlimited swap (default: no swap)."),
+  memory_reservation: attr("string", "Memory soft limit, e.g. `256M` (at most the memory limit)."),
+  memory_swap: attr(
+    "string",
+    "Memory + swap limit, e.g. `1G`, or `-1` for unlimited swap (default: no swap).",
+  ),
   memory_swappiness: attr("number", "Swappiness, 0 to 100."),
   cpu_hard_limit: withDefault(attr("bool", "Enforce the CPU share as a CFS quota."), "false"),
-  cpu_cfs_period: attr("number", "CFS period in microseconds (1000 to 1000000) when `cpu_hard_limit` is set; default 100000."),
+  cpu_cfs_period: attr(
+    "number",
+    "CFS period in microseconds (1000 to 1000000) when `cpu_hard_limit` is set; default 100000.",
+  ),
   mounts: blockList(
     object({
       type: withDefault(attr("string", "`bind`, `volume` or `tmpfs`."), `"volume"`),
       target: attr("string", "Absolute path inside the container.", { required: true }),
-      source: attr("string", "Host path for `bind` and `volume`, absolute or relative to the task dir; unused for `tmpfs`."),
-      options: attr(stringList, "fstab-style mount options, e.g. `[\"rbind\", \"ro\"]` or `[\"size=64m\"]`."),
+      source: attr(
+        "string",
+        "Host path for `bind` and `volume`, absolute or relative to the task dir; unused for `tmpfs`.",
+      ),
+      options: attr(stringList, 'fstab-style mount options, e.g. `["rbind", "ro"]` or `["size=64m"]`.'),
     }),
     "Extra mounts.",
   ),
@@ -75,7 +111,6 @@ export const taskSpec = object({
 
 /** The cty type Nomad encodes a task's `config {}` with. */
 export const taskConfigType = impliedType(taskSpec);
-
 
 /** One `mounts` block, validated. */
 export interface TaskMount {
@@ -229,7 +264,9 @@ export function readTaskConfig(value: CtyValue): TaskConfig {
   if (hostname !== undefined && !HOSTNAME_RE.test(hostname)) {
     throw r.error(
       "hostname",
-      `${show(hostname)} is not a hostname; use 1 to 63 letters, digits, ".", "-" or "_", starting and ending with a letter or digit`,
+      `${
+        show(hostname)
+      } is not a hostname; use 1 to 63 letters, digits, ".", "-" or "_", starting and ending with a letter or digit`,
     );
   }
 
@@ -250,7 +287,10 @@ export function readTaskConfig(value: CtyValue): TaskConfig {
   const seccomp = r.bool("seccomp", true);
   const seccompProfile = r.string("seccomp_profile") || undefined;
   if (seccompProfile !== undefined && !seccomp) {
-    throw r.error("seccomp_profile", `${show(seccompProfile)} is set while "seccomp" is false; remove one of them`);
+    throw r.error(
+      "seccomp_profile",
+      `${show(seccompProfile)} is set while "seccomp" is false; remove one of them`,
+    );
   }
 
   const pidsRaw = r.integer("pids_limit", -1, 2 ** 31 - 1);
@@ -271,21 +311,32 @@ export function readTaskConfig(value: CtyValue): TaskConfig {
   const labels = r.stringMap("labels");
   for (const k of Object.keys(labels)) {
     if (k === "" || k.startsWith(RESERVED_LABEL_PREFIX)) {
-      throw r.error(`labels.${k}`, `${show(k)} is not allowed; use a key that is not empty and not under "${RESERVED_LABEL_PREFIX}"`);
+      throw r.error(
+        `labels.${k}`,
+        `${show(k)} is not allowed; use a key that is not empty and not under "${RESERVED_LABEL_PREFIX}"`,
+      );
     }
   }
 
   const runtime = r.string("runtime") || undefined;
-  if (runtime !== undefined && !RUNTIME_RE.test(runtime) && !(runtime.startsWith("/") && !runtime.includes(".."))) {
+  if (
+    runtime !== undefined && !RUNTIME_RE.test(runtime) &&
+    !(runtime.startsWith("/") && !runtime.includes(".."))
+  ) {
     throw r.error(
       "runtime",
-      `${show(runtime)} is not a containerd runtime; use a name such as "io.containerd.runc.v2" or a shim's absolute path`,
+      `${
+        show(runtime)
+      } is not a containerd runtime; use a name such as "io.containerd.runc.v2" or a shim's absolute path`,
     );
   }
 
   const initPath = r.string("init_path") || "/usr/bin/tini-static";
   if (!initPath.startsWith("/")) {
-    throw r.error("init_path", `${show(initPath)} is not an absolute path; use a path such as "/usr/bin/tini-static"`);
+    throw r.error(
+      "init_path",
+      `${show(initPath)} is not an absolute path; use a path such as "/usr/bin/tini-static"`,
+    );
   }
 
   const memoryReservation = r.size("memory_reservation");
@@ -353,7 +404,9 @@ function readSysctl(r: Reader, hostNetwork: boolean, ipcMode: string): Record<st
     if (!ipc && !net && k !== "kernel.domainname") {
       throw r.error(
         opt,
-        `${show(k)} is not a namespaced sysctl; use one under "net.", "fs.mqueue.", kernel.domainname or an IPC one (${
+        `${
+          show(k)
+        } is not a namespaced sysctl; use one under "net.", "fs.mqueue.", kernel.domainname or an IPC one (${
           IPC_SYSCTLS.join(", ")
         })`,
       );
@@ -389,11 +442,16 @@ function readUlimits(r: Reader): TaskUlimit[] {
     if (soft === undefined || hard === undefined) {
       throw r.error(
         opt,
-        `${show(v)} is not a limit; use "soft:hard" or one value, each a whole number, "unlimited" or -1, e.g. "4096:8192"`,
+        `${
+          show(v)
+        } is not a limit; use "soft:hard" or one value, each a whole number, "unlimited" or -1, e.g. "4096:8192"`,
       );
     }
     if (BigInt(soft) > BigInt(hard)) {
-      throw r.error(opt, `${show(v)} has a soft limit above the hard limit; the soft one must not exceed the hard one`);
+      throw r.error(
+        opt,
+        `${show(v)} has a soft limit above the hard limit; the soft one must not exceed the hard one`,
+      );
     }
     return { type: `RLIMIT_${key.toUpperCase()}`, soft, hard };
   });
@@ -408,7 +466,9 @@ function readExtraHosts(r: Reader): { host: string; ip: string }[] {
     if (host === "" || /[\s:=#]/.test(host) || !isIP(ip)) {
       throw r.error(
         `extra_hosts[${i}]`,
-        `${show(e)} is not a host entry; use "host:ip" with an IPv4 or IPv6 address, e.g. "db.local:10.0.0.5"`,
+        `${
+          show(e)
+        } is not a host entry; use "host:ip" with an IPv4 or IPv6 address, e.g. "db.local:10.0.0.5"`,
       );
     }
     return { host, ip };
@@ -436,7 +496,9 @@ function readDevices(r: Reader): TaskDevice[] {
     if (bad) {
       throw r.error(
         `devices[${i}]`,
-        `${show(d)} is not a device; use "host[:container[:perms]]" with absolute paths and perms from "rwm", e.g. "/dev/fuse" or "/dev/sda:/dev/xvda:r"`,
+        `${
+          show(d)
+        } is not a device; use "host[:container[:perms]]" with absolute paths and perms from "rwm", e.g. "/dev/fuse" or "/dev/sda:/dev/xvda:r"`,
       );
     }
     return { hostPath: cleanPath(hostPath), containerPath: cleanPath(containerPath), permissions };
@@ -454,16 +516,25 @@ function readMounts(r: Reader): TaskMount[] {
     const type = m.oneOf("type", ["bind", "volume", "tmpfs"] as const, "volume");
     const target = m.requiredString("target");
     if (!target.startsWith("/") || cleanPath(target) === "/") {
-      throw m.error("target", `${show(target)} is not an absolute path below "/"; use a path such as "/data"`);
+      throw m.error(
+        "target",
+        `${show(target)} is not an absolute path below "/"; use a path such as "/data"`,
+      );
     }
     const source = m.string("source") ?? "";
     if (type !== "tmpfs" && source === "") {
-      throw m.error("source", `is required for a ${type} mount; give a host path, absolute or relative to the task dir`);
+      throw m.error(
+        "source",
+        `is required for a ${type} mount; give a host path, absolute or relative to the task dir`,
+      );
     }
     const options = m.strings("options");
     options.forEach((o, i) => {
       if (o.trim() === "" || o.includes(",")) {
-        throw m.error(`options[${i}]`, `${show(o)} is not a mount option; give one option per list item, e.g. ["rbind", "ro"]`);
+        throw m.error(
+          `options[${i}]`,
+          `${show(o)} is not a mount option; give one option per list item, e.g. ["rbind", "ro"]`,
+        );
       }
     });
     return { type, target: cleanPath(target), source, options };

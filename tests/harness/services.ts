@@ -73,7 +73,7 @@ export function shortTempDir(prefix: string): Promise<string> {
 /** Polls `fn` until it returns a truthy value or `timeoutMs` passes; returns the value. */
 export async function waitFor<T>(
   what: string,
-  fn: () => Promise<T | undefined | false>,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 20000,
   everyMs = 200,
 ): Promise<T> {

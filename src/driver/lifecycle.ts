@@ -1,0 +1,249 @@
+/**
+ * Starting and recovering tasks: the ordered steps from Nomad's TaskConfig to a running containerd
+ * task, with every created thing undone when a later step fails.
+ *
+ * Start: decode and validate the config → image (coordinator: shared pulls, progress events) → host
+ * files (/etc/hosts, resolv.conf) → OCI spec → snapshot → container → task with Nomad's own log FIFOs
+ * as stdout/stderr (no copying through this process, so logs flow while the plugin is down) → start.
+ *
+ * @module
+ */
+import type { TaskConfig as NomadTaskConfig } from "../gen/nomad/driver.ts";
+import type { Containerd } from "../containerd/connection.ts";
+import { ContainerdError } from "../containerd/connection.ts";
+import { createContainer, deleteContainer } from "../containerd/containers.ts";
+import { createTask, deleteTask, startTask, TaskStatus } from "../containerd/tasks.ts";
+import { prepareSnapshot, removeSnapshot } from "../containerd/snapshots.ts";
+import { createLease, deleteLease } from "../containerd/leases.ts";
+import type { ImageCoordinator, PullProgress } from "../image/coordinator.ts";
+import type { Logger } from "../log/hclog.ts";
+import { registerSecret } from "../log/hclog.ts";
+import { decodeTaskConfigValue, type PluginConfig } from "./config.ts";
+import { readTaskConfig } from "../spec/task_config.ts";
+import { buildSpec } from "../spec/build.ts";
+import { containerLabels } from "../spec/labels.ts";
+import { hostnameFile, hostsFile, resolvConf } from "../spec/files.ts";
+import { specJson } from "../spec/oci.ts";
+import { effectiveUser, resolveUser } from "../spec/opts/user.ts";
+import { wantedDevicePaths } from "../spec/opts/devices.ts";
+import type { HostFacts, HostFiles, SpecInput } from "../spec/input.ts";
+import { ConfigError } from "../spec/values.ts";
+import { containerId as makeContainerId, parseTaskId } from "./ids.ts";
+import { toNomadTask } from "./nomad_task.ts";
+import { type DriverState, TaskHandle } from "./handle.ts";
+import { checkPathAllowed } from "./permissions.ts";
+import { readImageFile } from "./user.ts";
+import { allHostDevices, statDevices } from "./devices.ts";
+
+/** What starting a task needs from the driver. */
+export interface StartContext {
+  conn: Containerd;
+  config: PluginConfig;
+  images: ImageCoordinator;
+  host: HostFacts;
+  logger: Logger;
+  /** publishes a task event (pull progress etc.) */
+  event: (taskId: string, message: string, annotations?: Record<string, string>) => void;
+}
+
+/** Undo steps, run in reverse when a start fails. */
+class Undo {
+  #steps: { what: string; fn: () => Promise<unknown> }[] = [];
+  push(what: string, fn: () => Promise<unknown>): void {
+    this.#steps.push({ what, fn });
+  }
+  async run(logger: Logger): Promise<void> {
+    for (const s of this.#steps.reverse()) {
+      try {
+        await s.fn();
+      } catch (e) {
+        logger.warn("cleanup after failed start: step failed", { step: s.what, error: (e as Error).message });
+      }
+    }
+    this.#steps = [];
+  }
+}
+
+/**
+ * Starts a task; returns its handle (already following the task). On failure nothing is left behind.
+ */
+export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): Promise<TaskHandle> {
+  const { conn, config, logger } = ctx;
+  const log = logger.with({ task_id: cfg.id });
+  // 1. Everything the user wrote is validated before anything is created.
+  const task = readTaskConfig(decodeTaskConfigValue(cfg.msgpackDriverConfig));
+  registerSecret(task.auth?.password);
+  const nomad = toNomadTask(cfg);
+  const ids = parseTaskId(cfg.id);
+  const cid = makeContainerId(nomad.name, ids?.allocId ?? cfg.allocId);
+  let seccompProfile: unknown;
+  if (task.seccompProfile) {
+    const path = task.seccompProfile.startsWith("/")
+      ? task.seccompProfile
+      : `${nomad.dirs.task}/${task.seccompProfile}`;
+    checkPathAllowed("task config", "seccomp_profile", path, "read");
+    try {
+      seccompProfile = JSON.parse(await Deno.readTextFile(path));
+    } catch (e) {
+      throw new ConfigError(
+        "task config",
+        "seccomp_profile",
+        `"${path}" cannot be read as JSON: ${(e as Error).message}`,
+      );
+    }
+  }
+  const devices = await statDevices(wantedDevicePaths({ task, nomad }), "devices");
+  const hostDevices = task.privileged && config.allowPrivileged ? await allHostDevices() : undefined;
+
+  const undo = new Undo();
+  try {
+    // 2. The image: one pull shared by concurrent starts; none when present (unless force_pull).
+    const t0 = performance.now();
+    const image = await ctx.images.acquire(task.image, cfg.id, {
+      auth: task.auth,
+      forcePull: task.forcePull,
+      timeoutMs: task.imagePullTimeoutMs,
+      onProgress: (p: PullProgress) => progressEvent(ctx, cfg.id, p),
+    });
+    undo.push("release image", () => Promise.resolve(ctx.images.release(task.image, cfg.id)));
+    log.debug("image ready", { image: image.name, ms: Math.round(performance.now() - t0) });
+
+    // 3. The spec input; host files the spec mounts are written into the task dir.
+    const snapshotter = config.snapshotter;
+    const input: SpecInput = {
+      id: cid,
+      task,
+      nomad,
+      image: image.config,
+      plugin: {
+        allowPrivileged: config.allowPrivileged,
+        volumesEnabled: config.volumes.enabled,
+        selinuxLabel: config.volumes.selinuxLabel,
+      },
+      host: ctx.host,
+      files: {},
+      seccompProfile,
+      devices,
+      hostDevices,
+    };
+    input.files = await writeHostFiles(input);
+    const lease = await createLease(conn, { id: `cdrv-start-${cid}-${Date.now()}`, expireMs: 10 * 60_000 });
+    try {
+      // A writable snapshot on the image's top layer.
+      const mounts = await prepareSnapshot(conn, snapshotter, cid, image.chainId, { lease });
+      undo.push("remove snapshot", () => removeSnapshot(conn, snapshotter, cid));
+      const user = effectiveUser(nomad, image.config);
+      if (user !== "" && !/^\d+(:\d+)?$/.test(user)) {
+        const passwd = await readImageFile(mounts, "/etc/passwd");
+        input.resolvedUser = resolveUser(user, passwd, await readImageFile(mounts, "/etc/group"));
+      }
+      // 4. The spec (pure), from everything gathered.
+      const spec = buildSpec(input);
+      // 5. The container record (holds the snapshot from here on) and 6. the task.
+      await createContainer(conn, {
+        id: cid,
+        image: image.name,
+        labels: containerLabels(input),
+        spec: specJson(spec),
+        snapshotter,
+        snapshotKey: cid,
+        runtime: task.runtime || config.runtime,
+      }, {});
+      undo.push("delete container", () => deleteContainer(conn, cid));
+      await createTask(conn, cid, mounts, { stdout: cfg.stdoutPath, stderr: cfg.stderrPath });
+      undo.push("delete task", () => deleteTask(conn, cid));
+    } finally {
+      await deleteLease(conn, lease).catch(() => {});
+    }
+    const state: DriverState = {
+      v: 1,
+      containerId: cid,
+      namespace: config.namespace,
+      imageRef: task.image,
+      imageName: image.name,
+      snapshotKey: cid,
+      snapshotter,
+      startedAtMs: Date.now(),
+    };
+    const handle = new TaskHandle(cfg.id, state, cfg, conn, log);
+    await handle.recordOomBaseline();
+    handle.startWaitLoop();
+    await startTask(conn, cid);
+    log.info("task started", { container: cid, image: image.name });
+    return handle;
+  } catch (e) {
+    await undo.run(log);
+    if (e instanceof ContainerdError && e.alreadyExists) {
+      throw new Error(
+        `container ${cid} already exists in namespace "${config.namespace}"; is another agent using it?`,
+      );
+    }
+    throw e;
+  }
+}
+
+function progressEvent(ctx: StartContext, taskId: string, p: PullProgress): void {
+  if (p.phase === "fetch") {
+    const total = p.layers.reduce((a: number, l: { size: number }) => a + l.size, 0);
+    const done = p.layers.reduce((a: number, l: { done: number }) => a + l.done, 0);
+    ctx.event(taskId, `Pulling ${p.ref}: ${mb(done)} of ${mb(total)} MB`, { image: p.ref, phase: p.phase });
+  } else if (p.phase === "resolve" || p.phase === "unpack") {
+    ctx.event(taskId, `${p.phase === "resolve" ? "Resolving" : "Unpacking"} ${p.ref}`, {
+      image: p.ref,
+      phase: p.phase,
+    });
+  }
+}
+
+function mb(n: number): string {
+  return (n / 1e6).toFixed(1);
+}
+
+/** Writes /etc/hosts, /etc/hostname and resolv.conf for the task into its dir; returns their paths. */
+async function writeHostFiles(input: SpecInput): Promise<HostFiles> {
+  const dir = `${input.nomad.dirs.task}/.cdrv`;
+  await Deno.mkdir(dir, { recursive: true });
+  const read = async (p: string) => {
+    try {
+      return await Deno.readTextFile(p);
+    } catch {
+      return "";
+    }
+  };
+  const files: HostFiles = { hosts: `${dir}/hosts`, hostname: `${dir}/hostname` };
+  await Deno.writeTextFile(files.hosts!, hostsFile(input, await read("/etc/hosts")));
+  await Deno.writeTextFile(files.hostname!, hostnameFile(input));
+  const resolv = resolvConf(input, await read("/etc/resolv.conf"));
+  if (resolv !== undefined) {
+    files.resolvConf = `${dir}/resolv.conf`;
+    await Deno.writeTextFile(files.resolvConf, resolv);
+  }
+  return files;
+}
+
+/**
+ * Reattaches to a task after a plugin restart, from the state Nomad kept. A task that exited meanwhile
+ * reports its real exit status.
+ */
+export async function recoverNomadTask(
+  conn: Containerd,
+  taskId: string,
+  state: DriverState,
+  cfg: NomadTaskConfig,
+  images: ImageCoordinator,
+  logger: Logger,
+): Promise<TaskHandle> {
+  const handle = new TaskHandle(taskId, state, cfg, conn, logger.with({ task_id: taskId }));
+  const st = await handle.status();
+  if (!st) {
+    throw new Error(`task ${taskId}: container ${state.containerId} has no task in containerd any more`);
+  }
+  images.adopt(state.imageRef, taskId);
+  handle.startWaitLoop();
+  logger.info("task recovered", {
+    task_id: taskId,
+    container: state.containerId,
+    running: st.status !== TaskStatus.STOPPED,
+  });
+  return handle;
+}

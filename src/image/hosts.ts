@@ -1,0 +1,284 @@
+/**
+ * Registry hosts from a containerd-style hosts directory (`<dir>/<registry host>/hosts.toml`), so
+ * mirrors, private CAs, plain-HTTP registries and extra headers work the way they do for
+ * `ctr --hosts-dir` and containerd's CRI `config_path`.
+ *
+ * ```toml
+ * server = "https://registry-1.docker.io"     # the upstream, tried last
+ * [host."http://127.0.0.1:5000"]              # mirrors, tried in file order
+ *   capabilities = ["pull", "resolve"]        # default: pull, resolve, push
+ *   ca = "/etc/certs/ca.crt"                  # string or list; relative to the host's directory
+ *   skip_verify = false
+ *   client = [["/c.crt", "/c.key"]]           # client certificate pairs (or "c.pem" with key inside)
+ *   override_path = false                     # true: the URL path is the API root, no "/v2" appended
+ *   [host."http://127.0.0.1:5000".header]
+ *     x-custom = "value"                      # string or list
+ * ```
+ *
+ * Which scheme without a hosts.toml (decided here, matching containerd 1.6's resolver): `docker.io` →
+ * `https://registry-1.docker.io`; a loopback host (`localhost`, `127.0.0.0/8`, `::1`, any port) →
+ * plain `http://` (containerd 1.6 does the same; a TLS registry on loopback needs a hosts.toml that
+ * says `https://`); any other host → `https://`. A host URL in a hosts.toml always means exactly its
+ * scheme. Without a hosts.toml, `*.crt` files in the host's directory are extra CAs (certs.d style), and
+ * `_default/hosts.toml` applies to registries that have no directory of their own.
+ *
+ * @module
+ */
+import { parseToml, TomlError, type TomlTable, type TomlValue } from "./toml.ts";
+
+/** One registry endpoint to try, in order. */
+export interface RegistryHost {
+  scheme: "http" | "https";
+  /** host[:port] */
+  host: string;
+  /** API root path, normally "/v2". */
+  path: string;
+  capabilities: { pull: boolean; resolve: boolean; push: boolean };
+  /** PEM file paths of extra CAs. */
+  ca: string[];
+  skipVerify: boolean;
+  /** Client certificate and key file paths (key "" when the cert file holds both). */
+  client: [string, string][];
+  headers: Record<string, string[]>;
+  /** The registry the reference names; a mirror (host ≠ registry) gets `?ns=<registry>` on requests. */
+  registry: string;
+}
+
+/** A hosts.toml that cannot be used; names the file. */
+export class HostsConfigError extends Error {
+  constructor(readonly file: string, msg: string) {
+    super(`registry hosts file ${file}: ${msg}`);
+    this.name = "HostsConfigError";
+  }
+}
+
+/**
+ * True for `localhost`, `127.0.0.0/8` and `::1`, with or without a port.
+ *
+ * @example
+ * ```ts
+ * isLoopback("127.0.0.1:5000"); // true
+ * isLoopback("registry.example:5000"); // false
+ * ```
+ */
+export function isLoopback(host: string): boolean {
+  let h = host;
+  if (h.startsWith("[")) h = h.slice(1, h.indexOf("]"));
+  else if (h.split(":").length === 2) h = h.split(":")[0];
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * The endpoint used when no hosts.toml names a server for `registry`.
+ *
+ * @example
+ * ```ts
+ * defaultHost("docker.io").host; // "registry-1.docker.io"
+ * defaultHost("127.0.0.1:5000").scheme; // "http"
+ * ```
+ */
+export function defaultHost(registry: string, ca: string[] = []): RegistryHost {
+  const scheme = isLoopback(registry) ? "http" : "https";
+  return {
+    scheme,
+    host: registry === "docker.io" ? "registry-1.docker.io" : registry,
+    path: "/v2",
+    capabilities: { pull: true, resolve: true, push: true },
+    ca,
+    skipVerify: false,
+    client: [],
+    headers: {},
+    registry,
+  };
+}
+
+function strings(file: string, key: string, v: TomlValue | undefined): string[] {
+  if (v === undefined) return [];
+  if (typeof v === "string") return [v];
+  if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v as string[];
+  throw new HostsConfigError(file, `"${key}" must be a string or a list of strings`);
+}
+
+function resolvePath(baseDir: string, p: string): string {
+  return p.startsWith("/") ? p : `${baseDir}/${p}`;
+}
+
+function hostEntry(
+  file: string,
+  baseDir: string,
+  registry: string,
+  url: string,
+  t: TomlTable,
+): RegistryHost {
+  const withScheme = /^https?:\/\//.test(url) ? url : `https://${url}`;
+  let u: URL;
+  try {
+    u = new URL(withScheme);
+  } catch {
+    throw new HostsConfigError(file, `host ${JSON.stringify(url)} is not a URL`);
+  }
+  const scheme = u.protocol === "http:" ? "http" : "https";
+  let path = u.pathname.replace(/\/+$/, "");
+  const overridePath = t.override_path === true;
+  if (!overridePath && !path.endsWith("/v2")) path += "/v2";
+  const capsList = t.capabilities === undefined ? undefined : strings(file, "capabilities", t.capabilities);
+  for (const c of capsList ?? []) {
+    if (!["pull", "resolve", "push"].includes(c)) {
+      throw new HostsConfigError(
+        file,
+        `unknown capability ${JSON.stringify(c)}; use "pull", "resolve" or "push"`,
+      );
+    }
+  }
+  const caps = capsList
+    ? {
+      pull: capsList.includes("pull"),
+      resolve: capsList.includes("resolve"),
+      push: capsList.includes("push"),
+    }
+    : { pull: true, resolve: true, push: true };
+  if (t.skip_verify !== undefined && typeof t.skip_verify !== "boolean") {
+    throw new HostsConfigError(file, `"skip_verify" must be true or false`);
+  }
+  const client: [string, string][] = [];
+  const cv = t.client;
+  if (typeof cv === "string") client.push([resolvePath(baseDir, cv), ""]);
+  else if (Array.isArray(cv)) {
+    for (const item of cv) {
+      if (typeof item === "string") client.push([resolvePath(baseDir, item), ""]);
+      else if (Array.isArray(item) && item.length === 2 && item.every((x) => typeof x === "string")) {
+        client.push([resolvePath(baseDir, item[0] as string), resolvePath(baseDir, item[1] as string)]);
+      } else throw new HostsConfigError(file, `"client" entries must be a path or a [cert, key] pair`);
+    }
+  } else if (cv !== undefined) throw new HostsConfigError(file, `"client" must be a path or a list`);
+  const headers: Record<string, string[]> = {};
+  const hv = t.header;
+  if (hv !== undefined) {
+    if (typeof hv !== "object" || Array.isArray(hv)) {
+      throw new HostsConfigError(file, `"header" must be a table`);
+    }
+    for (const [k, v] of Object.entries(hv)) headers[k] = strings(file, `header.${k}`, v);
+  }
+  return {
+    scheme,
+    host: u.host,
+    path,
+    capabilities: caps,
+    ca: strings(file, "ca", t.ca).map((p) => resolvePath(baseDir, p)),
+    skipVerify: t.skip_verify === true,
+    client,
+    headers,
+    registry,
+  };
+}
+
+/**
+ * Turns one parsed hosts.toml into the ordered endpoint list: `[host."…"]` entries in file order, then
+ * the `server` (or the default upstream when there is none).
+ *
+ * @example
+ * ```ts
+ * const hosts = hostsFromToml("docker.io", 'server = "https://registry-1.docker.io"\n[host."http://127.0.0.1:5000"]\ncapabilities = ["pull", "resolve"]\n');
+ * hosts.map((h) => `${h.scheme}://${h.host}`); // ["http://127.0.0.1:5000", "https://registry-1.docker.io"]
+ * ```
+ */
+export function hostsFromToml(
+  registry: string,
+  text: string,
+  file = "hosts.toml",
+  baseDir = ".",
+): RegistryHost[] {
+  let doc: TomlTable;
+  try {
+    doc = parseToml(text);
+  } catch (e) {
+    if (e instanceof TomlError) throw new HostsConfigError(file, e.message);
+    throw e;
+  }
+  const out: RegistryHost[] = [];
+  const hosts = doc.host;
+  if (hosts !== undefined) {
+    if (typeof hosts !== "object" || Array.isArray(hosts)) {
+      throw new HostsConfigError(file, `"host" must be a table`);
+    }
+    for (const [url, t] of Object.entries(hosts)) {
+      if (typeof t !== "object" || Array.isArray(t)) {
+        throw new HostsConfigError(file, `[host.${JSON.stringify(url)}] must be a table`);
+      }
+      out.push(hostEntry(file, baseDir, registry, url, t));
+    }
+  }
+  if (typeof doc.server === "string") {
+    // The top-level keys (capabilities, ca, skip_verify, header, ...) belong to the server.
+    const { host: _h, server, ...rest } = doc;
+    out.push(hostEntry(file, baseDir, registry, server as string, rest));
+  } else if (doc.server !== undefined) {
+    throw new HostsConfigError(file, `"server" must be a URL string`);
+  } else {
+    out.push(defaultHost(registry));
+  }
+  return out;
+}
+
+async function readIfExists(path: string, hostsDir: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return undefined;
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      throw new HostsConfigError(
+        path,
+        `cannot be read (${
+          (e as Error).name
+        }); the driver may read ${hostsDir} only when it is among its allowed paths ` +
+          `(add it to CONTAINERD_DRIVER_EXTRA_PATHS in the Nomad agent's environment)`,
+      );
+    }
+    throw e;
+  }
+}
+
+async function crtFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && e.name.endsWith(".crt")) out.push(`${dir}/${e.name}`);
+    }
+  } catch {
+    return [];
+  }
+  return out.sort();
+}
+
+/**
+ * The endpoints to try for `registry` (a reference's domain): from `<hostsDir>/<registry>/hosts.toml`,
+ * else `<hostsDir>/_default/hosts.toml`, else the default (with `*.crt` CAs from the host's directory).
+ * An empty `hostsDir` means defaults only.
+ *
+ * @example
+ * ```ts ignore
+ * const hosts = await resolveHosts("/etc/containerd/certs.d", "docker.io");
+ * ```
+ */
+export async function resolveHosts(hostsDir: string, registry: string): Promise<RegistryHost[]> {
+  if (!hostsDir) return [defaultHost(registry)];
+  const dir = `${hostsDir.replace(/\/+$/, "")}/${registry}`;
+  for (const d of [dir, `${hostsDir.replace(/\/+$/, "")}/_default`]) {
+    const file = `${d}/hosts.toml`;
+    const text = await readIfExists(file, hostsDir);
+    if (text !== undefined) return hostsFromToml(registry, text, file, d);
+  }
+  return [defaultHost(registry, await crtFiles(dir))];
+}
+
+/**
+ * The base URL of an endpoint's API, e.g. `http://127.0.0.1:5000/v2`.
+ *
+ * @example
+ * ```ts
+ * apiBase(defaultHost("127.0.0.1:5000")); // "http://127.0.0.1:5000/v2"
+ * ```
+ */
+export function apiBase(h: RegistryHost): string {
+  return `${h.scheme}://${h.host}${h.path}`;
+}

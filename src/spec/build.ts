@@ -1,0 +1,69 @@
+/**
+ * buildSpec: the OCI runtime spec of a task, composed from SpecOpts. Their order is written down here
+ * once; each lives in src/spec/opts/<concern>.ts with a test beside it.
+ *
+ * @module
+ */
+import type { SpecInput, SpecOpt } from "./input.ts";
+import type { OciSpec } from "./oci.ts";
+import { baseSpec } from "./opts/base.ts";
+import { withProcess } from "./opts/process.ts";
+import { withEnv } from "./opts/env.ts";
+import { withUser } from "./opts/user.ts";
+import { withCwd } from "./opts/cwd.ts";
+import { withHostname } from "./opts/hostname.ts";
+import { withCapabilities } from "./opts/capabilities.ts";
+import { withPrivileged } from "./opts/privileged.ts";
+import { withNamespaces } from "./opts/namespaces.ts";
+import { withRootfs } from "./opts/rootfs.ts";
+import { withMounts } from "./opts/mounts.ts";
+import { withDevices } from "./opts/devices.ts";
+import { withResources } from "./opts/resources.ts";
+import { withSysctl } from "./opts/sysctl.ts";
+import { withRlimits } from "./opts/rlimits.ts";
+import { withOomScoreAdj } from "./opts/oom.ts";
+import { withSeccomp } from "./opts/seccomp.ts";
+import { withInit } from "./opts/init.ts";
+
+/**
+ * The SpecOpts in the order they run. Order matters in three places: seccomp after capabilities (its
+ * rules depend on the final bounding set), init after process and mounts (it wraps the args and adds a
+ * mount), resources after devices (both write linux.resources).
+ */
+export const SPEC_OPTS: readonly [string, SpecOpt][] = [
+  ["process", withProcess],
+  ["env", withEnv],
+  ["user", withUser],
+  ["cwd", withCwd],
+  ["hostname", withHostname],
+  ["capabilities", withCapabilities],
+  ["privileged", withPrivileged],
+  ["namespaces", withNamespaces],
+  ["rootfs", withRootfs],
+  ["mounts", withMounts],
+  ["devices", withDevices],
+  ["resources", withResources],
+  ["sysctl", withSysctl],
+  ["rlimits", withRlimits],
+  ["oom", withOomScoreAdj],
+  ["seccomp", withSeccomp],
+  ["init", withInit],
+];
+
+/**
+ * Builds a task's OCI spec. Throws ConfigError for combinations the task config reader cannot see alone
+ * (privileged vs. policy, mounts vs. volumes.enabled, memory_swap vs. the limit...), before anything is
+ * created.
+ *
+ * @example
+ * ```ts
+ * const spec = buildSpec(exampleInput({ image: "redis:7" }));
+ * spec.process.args; // ["docker-entrypoint.sh", "redis-server"]
+ * ```
+ */
+export function buildSpec(input: SpecInput): OciSpec {
+  const spec = baseSpec();
+  if (input.cgroupsPath) spec.linux.cgroupsPath = input.cgroupsPath;
+  for (const [, opt] of SPEC_OPTS) opt(spec, input);
+  return spec;
+}

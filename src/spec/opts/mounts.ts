@@ -1,0 +1,232 @@
+/**
+ * mounts, in the order runc mounts them (a parent before what lies under it):
+ * 1. the standard filesystems: /proc, /dev, /dev/pts, /dev/shm (`shm_size`, default 64M; the host's with
+ *    ipc_mode "host"), /dev/mqueue, /sys and /sys/fs/cgroup (read-only unless privileged);
+ * 2. Nomad's task dirs at /alloc, /local, /secrets; Nomad's volume_mount mounts (read-only and propagation
+ *    honoured); the task's `mounts` (bind/volume/tmpfs) — sorted by depth; a target that repeats is an error
+ *    and a standard mount at the same target is replaced;
+ * 3. /etc/hosts, /etc/resolv.conf, /etc/hostname from the files the driver wrote (files.ts), unless the
+ *    task mounts something there.
+ *
+ * `volume` mounts behave as the Roblox driver's did: a host path bound into the container. A relative
+ * source is relative to the task dir (Roblox's `local/...`). With the plugin's volumes.enabled = false,
+ * a bind/volume source outside the task and alloc dirs is an error.
+ *
+ * @module
+ */
+import type { SpecInput, SpecOpt } from "../input.ts";
+import type { OciMount } from "../oci.ts";
+import { cleanPath, isWithin, pathDepth } from "../checks.ts";
+import { ConfigError, show } from "../values.ts";
+
+const DEFAULT_SHM = 64 * 1024 * 1024;
+
+/** The standard filesystems of a task. */
+export function standardMounts(input: Pick<SpecInput, "task">): OciMount[] {
+  const { task } = input;
+  const ro = task.privileged ? [] : ["ro"];
+  const shm: OciMount = task.ipcMode === "host"
+    ? {
+      destination: "/dev/shm",
+      type: "bind",
+      source: "/dev/shm",
+      options: ["rbind", "nosuid", "noexec", "nodev"],
+    }
+    : {
+      destination: "/dev/shm",
+      type: "tmpfs",
+      source: "shm",
+      options: [
+        "nosuid",
+        "noexec",
+        "nodev",
+        "mode=1777",
+        `size=${Math.ceil((task.shmSize ?? DEFAULT_SHM) / 1024)}k`,
+      ],
+    };
+  const mqueue: OciMount = task.ipcMode === "host"
+    ? {
+      destination: "/dev/mqueue",
+      type: "bind",
+      source: "/dev/mqueue",
+      options: ["rbind", "nosuid", "noexec", "nodev"],
+    }
+    : {
+      destination: "/dev/mqueue",
+      type: "mqueue",
+      source: "mqueue",
+      options: ["nosuid", "noexec", "nodev"],
+    };
+  return [
+    { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
+    {
+      destination: "/dev",
+      type: "tmpfs",
+      source: "tmpfs",
+      options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
+    },
+    {
+      destination: "/dev/pts",
+      type: "devpts",
+      source: "devpts",
+      options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
+    },
+    shm,
+    mqueue,
+    { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", ...ro] },
+    {
+      destination: "/sys/fs/cgroup",
+      type: "cgroup",
+      source: "cgroup",
+      options: ["nosuid", "noexec", "nodev", "relatime", ...ro],
+    },
+  ];
+}
+
+const PROPAGATION: Record<string, string> = {
+  "": "rprivate",
+  private: "rprivate",
+  "host-to-task": "rslave",
+  bidirectional: "rshared",
+};
+
+const PROPAGATION_OPTS = [
+  "private",
+  "rprivate",
+  "shared",
+  "rshared",
+  "slave",
+  "rslave",
+  "unbindable",
+  "runbindable",
+];
+
+/** The host path a task mount's source names (relative sources are under the task dir). */
+export function mountSource(source: string, taskDir: string): string {
+  return cleanPath(source.startsWith("/") ? source : `${taskDir}/${source}`);
+}
+
+interface Tagged {
+  mount: OciMount;
+  /** the option to blame when the target repeats */
+  option: string;
+  what: string;
+}
+
+function taskMounts(input: SpecInput): Tagged[] {
+  const { nomad, task, plugin } = input;
+  const out: Tagged[] = [];
+  const dir = (destination: string, source: string, what: string) =>
+    out.push({
+      mount: { destination, type: "bind", source, options: ["rbind", "rw", "rprivate"] },
+      option: "",
+      what,
+    });
+  dir("/alloc", nomad.dirs.alloc, "Nomad's alloc directory");
+  dir("/local", nomad.dirs.local, "Nomad's task directory");
+  dir("/secrets", nomad.dirs.secrets, "Nomad's secrets directory");
+  nomad.mounts.forEach((m) => {
+    const prop = PROPAGATION[m.propagationMode ?? ""];
+    if (prop === undefined) {
+      throw new Error(`volume_mount ${m.taskPath}: unknown propagation mode ${show(m.propagationMode)}`);
+    }
+    out.push({
+      mount: {
+        destination: cleanPath(m.taskPath),
+        type: "bind",
+        source: m.hostPath,
+        options: ["rbind", m.readonly ? "ro" : "rw", prop],
+      },
+      option: "",
+      what: `Nomad's volume_mount at ${m.taskPath}`,
+    });
+  });
+  task.mounts.forEach((m, i) => {
+    const option = `mounts[${i}]`;
+    if (m.type === "tmpfs") {
+      out.push({
+        mount: { destination: m.target, type: "tmpfs", source: "tmpfs", options: [...m.options] },
+        option,
+        what: option,
+      });
+      return;
+    }
+    const source = mountSource(m.source, nomad.dirs.task);
+    if (!plugin.volumesEnabled && !isWithin(source, nomad.dirs.task) && !isWithin(source, nomad.dirs.alloc)) {
+      throw new ConfigError(
+        "task config",
+        `${option}.source`,
+        `${
+          show(m.source)
+        } is outside the task and alloc directories, which the plugin allows only with volumes.enabled = true; use a path under the task directory`,
+      );
+    }
+    const options = [...m.options];
+    if (!options.includes("bind") && !options.includes("rbind")) options.unshift("rbind");
+    if (!options.some((o) => PROPAGATION_OPTS.includes(o))) options.push("rprivate");
+    out.push({ mount: { destination: m.target, type: "bind", source, options }, option, what: option });
+  });
+  return out;
+}
+
+/** Sets mounts. */
+export const withMounts: SpecOpt = (spec, input) => {
+  const extra = taskMounts(input);
+  const seen = new Map<string, Tagged>();
+  for (const t of extra) {
+    const prev = seen.get(t.mount.destination);
+    if (prev) {
+      throw new ConfigError(
+        "task config",
+        t.option ? `${t.option}.target` : `${prev.option}.target`,
+        `${show(t.mount.destination)} is already mounted (${
+          t.option ? prev.what : t.what
+        }); use another target`,
+      );
+    }
+    seen.set(t.mount.destination, t);
+  }
+  const standard = standardMounts(input).filter((m) => !seen.has(m.destination));
+  const sorted = extra.map((t, i) => ({ t, i, d: pathDepth(t.mount.destination) }))
+    .sort((a, b) => a.d - b.d || a.i - b.i).map((x) => x.t.mount);
+  const ro = input.task.readonlyRootfs ? "ro" : "rw";
+  const files: OciMount[] = [];
+  const file = (destination: string, source: string | undefined) => {
+    if (source && !seen.has(destination)) {
+      files.push({ destination, type: "bind", source, options: ["rbind", "rprivate", ro] });
+    }
+  };
+  file("/etc/hosts", input.files.hosts);
+  file("/etc/resolv.conf", input.files.resolvConf);
+  file("/etc/hostname", input.files.hostname);
+  spec.mounts = [...standard, ...sorted, ...files, ...spec.mounts];
+};
+
+/**
+ * Host paths the driver should relabel for SELinux before start (runc does not act on z/Z): the task's
+ * bind/volume sources and the task dirs with the plugin's volumes.selinuxlabel, and Nomad volume mounts
+ * with their own label.
+ *
+ * @example
+ * ```ts
+ * selinuxRelabels(input); // [{ path: "/var/lib/nomad/alloc/.../alloc", label: "z" }, ...]
+ * ```
+ */
+export function selinuxRelabels(input: SpecInput): { path: string; label: "z" | "Z" }[] {
+  const out: { path: string; label: "z" | "Z" }[] = [];
+  const label = input.plugin.selinuxLabel;
+  if (label) {
+    for (const p of [input.nomad.dirs.alloc, input.nomad.dirs.local, input.nomad.dirs.secrets]) {
+      out.push({ path: p, label });
+    }
+    for (const m of input.task.mounts) {
+      if (m.type !== "tmpfs") out.push({ path: mountSource(m.source, input.nomad.dirs.task), label });
+    }
+  }
+  for (const m of input.nomad.mounts) {
+    if (m.selinuxLabel === "z" || m.selinuxLabel === "Z") {
+      out.push({ path: m.hostPath, label: m.selinuxLabel });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,73 @@
+// TaskStats on this machine (cgroup v1): a CPU-busy task shows about one core, a task holding memory
+// shows it; samples arrive at the requested interval.
+import { assert, assertEquals } from "../harness/assert.ts";
+import { BUSYBOX, purgeNamespace, startDriver } from "../harness/driver.ts";
+import { makeTask } from "../harness/task.ts";
+import { waitFor } from "../harness/services.ts";
+import type { TaskStatsResponse } from "../../src/gen/nomad/driver.ts";
+
+async function collect(
+  d: Awaited<ReturnType<typeof startDriver>>,
+  taskId: string,
+  n: number,
+): Promise<TaskStatsResponse[]> {
+  const s = d.p.driver.taskStats({ taskId, collectionInterval: { seconds: 1n, nanos: 0 } });
+  const got: TaskStatsResponse[] = [];
+  await new Promise<void>((resolve, reject) => {
+    s.on("data", (m: TaskStatsResponse) => {
+      got.push(m);
+      if (got.length >= n) resolve();
+    });
+    s.on("error", reject);
+  });
+  s.cancel();
+  s.on("error", () => {});
+  return got;
+}
+
+Deno.test("stats: a busy task uses about one core; memory held shows in usage and rss", async () => {
+  const d = await startDriver();
+  const busy = await makeTask({
+    config: { image: BUSYBOX, command: "/bin/sh", args: ["-c", "while :; do :; done"] },
+  });
+  const mem = await makeTask({
+    memoryMb: 256,
+    config: {
+      image: BUSYBOX,
+      command: "/bin/sh",
+      args: ["-c", "x=$(head -c 60000000 /dev/zero | tr '\\0' a); echo held; while true; do sleep 1; done"],
+    },
+  });
+  try {
+    await d.start(busy.config);
+    await d.start(mem.config);
+    const s = await collect(d, busy.config.id, 4);
+    const last = s.at(-1)!.stats!;
+    const cpu = last.aggResourceUsage!.cpu!;
+    console.log(
+      `busy task: ${cpu.percent.toFixed(1)} % (user ${cpu.userMode.toFixed(1)}, system ${
+        cpu.systemMode.toFixed(1)
+      }), ticks ${cpu.totalTicks.toFixed(0)}`,
+    );
+    assert(cpu.percent > 60 && cpu.percent < 130, `cpu percent ${cpu.percent}`);
+    assert(cpu.totalTicks > 0);
+    const gaps = s.slice(1).map((x, i) =>
+      Number(x.stats!.timestamp!.seconds - s[i].stats!.timestamp!.seconds)
+    );
+    assert(gaps.every((g) => g >= 0 && g <= 3), `sample gaps ${gaps}`);
+
+    await waitFor("memory held", () => mem.stdout.lines().includes("held"), 30_000);
+    const m = (await collect(d, mem.config.id, 2)).at(-1)!.stats!.aggResourceUsage!.memory!;
+    console.log(`memory task: usage ${Number(m.usage) / 1e6} MB, rss ${Number(m.rss) / 1e6} MB`);
+    assert(Number(m.usage) > 60e6, `usage ${m.usage}`);
+    assert(Number(m.rss) > 50e6, `rss ${m.rss}`);
+    assertEquals(m.measuredFields.length > 0, true);
+    await d.destroy(busy.config.id);
+    await d.destroy(mem.config.id);
+  } finally {
+    await d.close();
+    await busy.cleanup();
+    await mem.cleanup();
+    await purgeNamespace(d.namespace);
+  }
+});
