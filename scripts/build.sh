@@ -43,20 +43,30 @@ PERM_ENV="$PERM_ENV,GRPC_TRACE,GRPC_VERBOSITY,GRPC_NODE_TRACE,GRPC_NODE_VERBOSIT
 PERM_ENV="$PERM_ENV,GRPC_SSL_CIPHER_SUITES,GRPC_DEFAULT_SSL_ROOTS_FILE_PATH,GRPC_EXPERIMENTAL_ENABLE_OUTLIER_DETECTION"
 PERM_ENV="$PERM_ENV,grpc_proxy,https_proxy,http_proxy,no_proxy,no_grpc_proxy,HTTP_PROXY,HTTPS_PROXY,NO_PROXY"
 
-rm -f bin/containerd-driver
+# A compiled binary cannot read its paths from the environment at launch: it gets the launcher's
+# defaults (see launcher.sh) with /tmp as the socket dir.
+PERM_PATHS=/tmp,/run/containerd,/etc/containerd,/var/lib/containerd,/var/lib/nomad,/opt/nomad
+
+# Everything is written beside its final name and renamed into place, so a running test or agent
+# never sees a half-written plugin.
 if [ "${CDRV_TRY_COMPILE:-1}" = 1 ] &&
-  timeout 120 "$deno" compile --quiet --cached-only --no-prompt -o bin/containerd-driver.compiled \
-    --allow-env="$PERM_ENV" --allow-read=/tmp,/run/containerd,/etc/containerd,/var/lib/nomad,/opt/nomad \
-    --allow-write=/tmp,/run/containerd,/var/lib/nomad,/opt/nomad --allow-net --allow-run="$PERM_RUN" \
+  timeout 120 "$deno" compile --quiet --cached-only --no-prompt -o bin/containerd-driver.compiled.$$ \
+    --allow-env="$PERM_ENV" --allow-read="$PERM_PATHS,/etc/resolv.conf,/etc/hosts,/sys/fs/cgroup" \
+    --allow-write="$PERM_PATHS" --allow-net --allow-sys=osRelease,cpus --allow-run="$PERM_RUN,stat,ls" \
     mod.ts >/dev/null 2>&1; then
-  mv bin/containerd-driver.compiled bin/containerd-driver
+  mv bin/containerd-driver.compiled.$$ bin/containerd-driver
   cdrv_log "build: deno compile → bin/containerd-driver"
 else
-  rm -f bin/containerd-driver.compiled
-  "$deno" bundle --quiet --platform deno -o dist/containerd-driver.js mod.ts
+  rm -f bin/containerd-driver.compiled.$$
+  # The output name must end in .js: deno bundle only adds its createRequire shim (which the npm
+  # CommonJS modules need) for .js outputs.
+  "$deno" bundle --quiet --platform deno -o dist/containerd-driver.$$.js mod.ts
+  mv -f dist/containerd-driver.$$.js dist/containerd-driver.js
   sed -e "s|@DENO@|$deno|" -e "s|@DENO_DIR@|$DENO_DIR|" -e "s|@PERM_ENV@|$PERM_ENV|" \
-    scripts/launcher.sh >bin/containerd-driver
-  cp dist/containerd-driver.js bin/containerd-driver.js
-  chmod +x bin/containerd-driver
+    scripts/launcher.sh >bin/containerd-driver.$$
+  cp dist/containerd-driver.js bin/containerd-driver.$$.js
+  mv -f bin/containerd-driver.$$.js bin/containerd-driver.js
+  chmod +x bin/containerd-driver.$$
+  mv -f bin/containerd-driver.$$ bin/containerd-driver
   cdrv_log "build: deno compile unavailable (offline); bundle $(du -h bin/containerd-driver.js | cut -f1) + launcher → bin/containerd-driver"
 fi

@@ -64,6 +64,11 @@ cdrv_registry_start "$TESTDIR/reg" plain "$BASE" plain
 cdrv_registry_start "$TESTDIR/reg" basic $((BASE + 1)) basic
 cdrv_registry_start "$TESTDIR/reg" tls $((BASE + 2)) tls
 cdrv_push_images "$IMAGES" "127.0.0.1:$BASE" --plain
+# docker.io names for the example jobs, served through a hosts.toml mirror in e2e tests
+for img in busybox:1.36 redis:7; do
+  skopeo --insecure-policy copy -q --dest-tls-verify=false "oci:$IMAGES/oci:${img%%:*}" \
+    "docker://127.0.0.1:$BASE/library/$img"
+done
 # The image pull tests (tests/image) pull from the basic-auth and TLS registries too.
 cdrv_push_images "$IMAGES" "127.0.0.1:$((BASE + 1))" --plain --creds "$CDRV_REGISTRY_USER:$CDRV_REGISTRY_PASSWORD"
 cdrv_push_images "$IMAGES" "127.0.0.1:$((BASE + 2))" --tls-ca "$TESTDIR/reg/ca/ca.crt"

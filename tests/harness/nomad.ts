@@ -143,11 +143,39 @@ ${opts.hcl}
     await this.child.status;
     clearTimeout(t);
     if (!opts.keepDir) await removeTree(this.dir);
+    for (const d of this.cleanupDirs) await Deno.remove(d, { recursive: true }).catch(() => {});
     // The Nomad client leaves empty cgroup dirs behind; remove the ones that were not there before.
     const after = await nomadCgroupDirs();
     for (const d of after.filter((d) => !this.cgroupsBefore.has(d)).reverse()) {
       await Deno.remove(d).catch(() => {});
     }
+  }
+
+  /** Extra directories removed at stop. */
+  cleanupDirs: string[] = [];
+
+  /** Runs a job file (`nomad job run -detach`); returns the job's id as the file names it. */
+  async run(file: string, ...vars: string[]): Promise<void> {
+    const r = await this.cli("job", "run", "-detach", ...vars.flatMap((v) => ["-var", v]), file);
+    if (r.code !== 0) throw new Error(`nomad job run ${file}: ${r.stderr}${r.stdout}`);
+  }
+
+  /** The allocations of a job. */
+  allocs(job: string): Promise<AllocStub[]> {
+    return this.api<AllocStub[]>(`/v1/job/${job}/allocations`);
+  }
+
+  /** Waits until the job has an allocation in `status` (running, complete, failed). */
+  waitAlloc(job: string, status: string, timeoutMs = 60000): Promise<AllocStub> {
+    return waitFor(
+      `an allocation of ${job} ${status}`,
+      async () => {
+        const a = await this.allocs(job);
+        return a.find((x) => x.ClientStatus === status);
+      },
+      timeoutMs,
+      250,
+    );
   }
 
   /** Nomad cgroup dirs that existed before this agent started. */
@@ -189,4 +217,50 @@ export interface NomadNode {
     Healthy: boolean;
     HealthDescription: string;
   }>;
+}
+
+/** One allocation as `/v1/job/<id>/allocations` lists it. */
+export interface AllocStub {
+  ID: string;
+  ClientStatus: string;
+  TaskStates?: Record<
+    string,
+    { State: string; Failed: boolean; Events: { Type: string; DisplayMessage: string }[] }
+  >;
+}
+
+/** A Nomad agent set up for our plugin against the test run's containerd, with a docker.io mirror. */
+export async function startTestAgent(opts: {
+  namespace: string;
+  extraPluginConfig?: string;
+  httpPort?: number;
+}): Promise<NomadAgent> {
+  const ctdSock = Deno.env.get("CDRV_TEST_CONTAINERD_SOCK")!;
+  const ctdDir = Deno.env.get("CDRV_TEST_CONTAINERD_DIR")!;
+  const registry = Deno.env.get("CDRV_TEST_REGISTRY_PLAIN")!;
+  const hostsDir = await Deno.makeTempDir({ dir: "/tmp", prefix: "cdrv-certs-" });
+  await Deno.mkdir(`${hostsDir}/docker.io`);
+  await Deno.writeTextFile(
+    `${hostsDir}/docker.io/hosts.toml`,
+    `server = "https://registry-1.docker.io"\n\n[host."http://${registry}"]\n  capabilities = ["pull", "resolve"]\n`,
+  );
+  const agent = await NomadAgent.start({
+    httpPort: opts.httpPort,
+    env: { CONTAINERD_DRIVER_EXTRA_PATHS: `${ctdDir}:/tmp` },
+    hcl: `plugin "containerd-driver" {
+  config {
+    containerd_address = "${ctdSock}"
+    namespace          = "${opts.namespace}"
+    registry_hosts_dir = "${hostsDir}"
+    ${opts.extraPluginConfig ?? ""}
+  }
+}`,
+  });
+  agent.cleanupDirs.push(hostsDir);
+  await waitFor(
+    "containerd-driver healthy",
+    async () => (await agent.node()).Drivers["containerd-driver"]?.Healthy,
+    30000,
+  );
+  return agent;
 }

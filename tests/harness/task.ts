@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { TaskConfig } from "../../src/gen/nomad/driver.ts";
+import type { Device, DNSConfig, Mount, TaskConfig } from "../../src/gen/nomad/driver.ts";
 import { encodeCty } from "../../src/plugin/cty.ts";
 import type { CtyValue } from "../../src/spec/values.ts";
 import { taskConfigType } from "../../src/spec/task_config.ts";
@@ -80,14 +80,34 @@ export interface TaskOptions {
   memoryMb?: number;
   memoryMaxMb?: number;
   cpuShares?: number;
-  /** Nomad's network isolation; host when absent */
-  network?: { mode: number; path: string };
+  /**
+   * Nomad's network isolation (mode: 0 host, 1 group, 2 task, 3 none) with the group network's hostname
+   * and address for /etc/hosts; none from Nomad when absent (the driver then gives the task a netns of its
+   * own).
+   */
+  network?: { mode: number; path: string; hostname?: string; address?: string };
+  /** Nomad's volume_mount mounts (propagationMode and selinuxLabel default to "private" and "") */
+  mounts?: (Pick<Mount, "taskPath" | "hostPath" | "readonly"> & Partial<Mount>)[];
+  /** devices Nomad's device plugins allocated */
+  devices?: Device[];
+  /** DNS from the group network block */
+  dns?: DNSConfig;
+  /** Nomad's LinuxResources beyond shares and memory */
+  linux?: {
+    cpusetCpus?: string;
+    percentTicks?: number;
+    cpuPeriod?: number;
+    cpuQuota?: number;
+    oomScoreAdj?: number;
+  };
 }
 
 /** A task prepared as Nomad's client would prepare it. */
 export interface PreparedTask {
   config: TaskConfig;
   allocDir: string;
+  /** the task dir (`<allocDir>/<name>`), holding local/, secrets/ and tmp/ */
+  taskDir: string;
   stdout: FifoReader;
   stderr: FifoReader;
   /** Stops the log readers and removes the alloc dir. */
@@ -147,19 +167,19 @@ export async function makeTask(o: TaskOptions): Promise<PreparedTask> {
         networks: [],
       },
       linuxResources: {
-        cpuPeriod: 0n,
-        cpuQuota: 0n,
+        cpuPeriod: BigInt(o.linux?.cpuPeriod ?? 0),
+        cpuQuota: BigInt(o.linux?.cpuQuota ?? 0),
         cpuShares: BigInt(o.cpuShares ?? 100),
         memoryLimitBytes: BigInt((o.memoryMb ?? 128) * 1024 * 1024),
-        oomScoreAdj: 0n,
-        cpusetCpus: "",
+        oomScoreAdj: BigInt(o.linux?.oomScoreAdj ?? 0),
+        cpusetCpus: o.linux?.cpusetCpus ?? "",
         cpusetCgroup: "",
-        PercentTicks: 0,
+        PercentTicks: o.linux?.percentTicks ?? 0,
       },
       ports: [],
     },
-    mounts: [],
-    devices: [],
+    mounts: (o.mounts ?? []).map((m) => ({ propagationMode: "private", selinuxLabel: "", ...m })),
+    devices: o.devices ?? [],
     user: o.user ?? "",
     allocDir,
     stdoutPath,
@@ -168,9 +188,16 @@ export async function makeTask(o: TaskOptions): Promise<PreparedTask> {
     jobName: "job",
     allocId,
     networkIsolationSpec: o.network
-      ? { mode: o.network.mode, path: o.network.path, labels: {}, hostsConfig: undefined }
+      ? {
+        mode: o.network.mode,
+        path: o.network.path,
+        labels: {},
+        hostsConfig: o.network.hostname || o.network.address
+          ? { hostname: o.network.hostname ?? "", address: o.network.address ?? "" }
+          : undefined,
+      }
       : undefined,
-    dns: undefined,
+    dns: o.dns,
     jobId: "job",
     namespace: "default",
     nodeName: "test-node",
@@ -180,6 +207,7 @@ export async function makeTask(o: TaskOptions): Promise<PreparedTask> {
   return {
     config,
     allocDir,
+    taskDir,
     stdout,
     stderr,
     async cleanup() {

@@ -1,0 +1,119 @@
+// The example jobs under a real Nomad agent, used the way operators use them: `nomad job run`, then
+// `nomad alloc logs`, `nomad alloc exec`, `nomad alloc signal`, `nomad alloc stop`; redis on a bridge
+// network answers PING on its dynamic host port.
+import { assert, assertEquals, assertMatch } from "../harness/assert.ts";
+import { type NomadAgent, startTestAgent } from "../harness/nomad.ts";
+import { purgeNamespace } from "../harness/driver.ts";
+import { waitFor } from "../harness/services.ts";
+import { ROOT } from "../harness/plugin.ts";
+
+const EX = `${ROOT}/example`;
+
+async function redisPing(port: number): Promise<string> {
+  const out = await new Deno.Command("redis-cli", {
+    args: ["-h", "127.0.0.1", "-p", String(port), "ping"],
+    stdout: "piped",
+  })
+    .output();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+Deno.test({
+  name: "example jobs run under Nomad: redis on a bridge port, logs, exec, signals, prompt stop",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async (t) => {
+    const namespace = `cdrv-e2e-${crypto.randomUUID().slice(0, 6)}`;
+    const agent: NomadAgent = await startTestAgent({ namespace });
+    try {
+      await t.step("redis (bridge network, dynamic port): PONG from the host", async () => {
+        const t0 = performance.now();
+        await agent.run(`${EX}/redis.nomad`);
+        const alloc = await agent.waitAlloc("redis", "running");
+        console.log(`nomad job run → running: ${(performance.now() - t0).toFixed(0)} ms`);
+        const full = await agent.api<
+          { AllocatedResources: { Shared: { Ports: { Label: string; Value: number }[] } } }
+        >(
+          `/v1/allocation/${alloc.ID}`,
+        );
+        const port = full.AllocatedResources.Shared.Ports.find((p) => p.Label === "db")!.Value;
+        assertEquals(
+          await waitFor("PONG", async () => (await redisPing(port)) === "PONG" && "PONG", 15000),
+          "PONG",
+        );
+        const logs = await agent.cli("alloc", "logs", alloc.ID, "redis");
+        assertMatch(logs.stdout, /Ready to accept connections/);
+        const ex = await agent.cli(
+          "alloc",
+          "exec",
+          "-task",
+          "redis",
+          alloc.ID,
+          "/bin/sh",
+          "-c",
+          "hostname; id -u",
+        );
+        assertEquals(ex.code, 0, JSON.stringify(ex));
+        assertEquals(ex.stdout.trim().split("\n"), ["redis", "0"]);
+        const t1 = performance.now();
+        const stop = await agent.cli("job", "stop", "-detach", "redis");
+        assertEquals(stop.code, 0, JSON.stringify(stop));
+        await agent.waitAlloc("redis", "complete", 60000);
+        const ms = performance.now() - t1;
+        console.log(`nomad job stop redis → complete: ${ms.toFixed(0)} ms`);
+      });
+
+      await t.step(
+        "signals: nomad alloc signal is delivered; stop uses kill_signal and is prompt",
+        async () => {
+          await agent.run(`${EX}/signal.nomad`);
+          const alloc = await agent.waitAlloc("signals", "running");
+          const logs = async () => (await agent.cli("alloc", "logs", alloc.ID, "signals")).stdout;
+          await waitFor("ready", async () => (await logs()).includes("ready"), 15000);
+          for (const sig of ["SIGHUP", "SIGUSR1"]) {
+            const r = await agent.cli("alloc", "signal", "-s", sig, alloc.ID, "signals");
+            assertEquals(r.code, 0, r.stderr);
+            await waitFor(`${sig} in logs`, async () => (await logs()).includes(`got ${sig}`), 10000);
+          }
+          // -detach: without it the CLI also waits for the replacement allocation's deployment.
+          const t0 = performance.now();
+          const r = await agent.cli("alloc", "stop", "-detach", alloc.ID);
+          assertEquals(r.code, 0, r.stderr);
+          await waitFor(
+            "the stopped allocation complete",
+            async () => {
+              const a = await agent.api<{ ClientStatus: string }>(`/v1/allocation/${alloc.ID}`);
+              return a.ClientStatus === "complete";
+            },
+            30000,
+            100,
+          );
+          const ms = performance.now() - t0;
+          console.log(
+            `nomad alloc stop → complete (task exits on SIGTERM, kill_timeout 10s): ${ms.toFixed(0)} ms`,
+          );
+          assertMatch(await logs(), /got SIGTERM, bye/);
+          assert(ms < 10000, `alloc stop took ${ms} ms although the task exits at once on SIGTERM`);
+          await agent.cli("job", "stop", "-purge", "signals");
+        },
+      );
+
+      await t.step(
+        "batch job: entrypoint + command, stdout and stderr in nomad alloc logs, exit 0",
+        async () => {
+          await agent.run(`${EX}/entrypoint.nomad`);
+          const alloc = await agent.waitAlloc("entrypoint", "complete");
+          const out = await agent.cli("alloc", "logs", alloc.ID, "hello");
+          assertEquals(out.stdout, "hello from hello-box as 0\n");
+          const err = await agent.cli("alloc", "logs", "-stderr", alloc.ID, "hello");
+          assertEquals(err.stdout, "to-stderr\n");
+        },
+      );
+    } finally {
+      await agent.cli("job", "stop", "-purge", "redis");
+      await agent.cli("job", "stop", "-purge", "entrypoint");
+      await agent.stop();
+      await purgeNamespace(namespace);
+    }
+  },
+});
