@@ -47,6 +47,8 @@ cleanup() {
   set +e
   for r in plain basic tls; do cdrv_registry_stop "$TESTDIR/reg" "$r" >/dev/null 2>&1; done
   cdrv_containerd_stop "$TESTDIR/ctd" --purge >/dev/null 2>&1
+  # Anything a test left mounted under the run's dir (a Nomad alloc's secrets tmpfs after a crash).
+  grep -o " $TESTDIR/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$TESTDIR"
   exit $rc
 }
@@ -75,6 +77,8 @@ cdrv_push_images "$IMAGES" "127.0.0.1:$((BASE + 2))" --tls-ca "$TESTDIR/reg/ca/c
 cdrv_log "test services up in $((SECONDS - t0)) s"
 
 export CDRV_TEST_DIR=$TESTDIR
+# Every temp dir a test makes lands in the run's dir, removed at the end whatever happened.
+export TMPDIR=$TESTDIR
 export CDRV_TEST_CONTAINERD_DIR=$TESTDIR/ctd
 export CDRV_TEST_CONTAINERD_SOCK=$TESTDIR/ctd/containerd.sock
 export CDRV_TEST_PORT_BASE=$BASE

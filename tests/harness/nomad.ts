@@ -6,7 +6,7 @@
  * @module
  */
 import { ROOT } from "./plugin.ts";
-import { waitFor } from "./services.ts";
+import { shortTempDir, waitFor } from "./services.ts";
 
 /** The Nomad binary scripts/setup.sh builds. */
 export const NOMAD_BIN = Deno.env.get("CDRV_NOMAD_BIN") ??
@@ -42,7 +42,7 @@ export class NomadAgent {
 
   /** Starts an agent in a fresh directory holding its data dir, plugin dir and log. */
   static async start(opts: AgentOptions): Promise<NomadAgent> {
-    const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "cdrv-nomad-" });
+    const dir = await shortTempDir("cdrv-nomad-");
     const httpPort = opts.httpPort ?? Number(Deno.env.get("CDRV_TEST_PORT_BASE") ?? 15000) + 100;
     await Deno.mkdir(`${dir}/plugins`);
     // Users often symlink the plugin into plugin_dir; the launcher must resolve its own path.
@@ -238,7 +238,7 @@ export async function startTestAgent(opts: {
   const ctdSock = Deno.env.get("CDRV_TEST_CONTAINERD_SOCK")!;
   const ctdDir = Deno.env.get("CDRV_TEST_CONTAINERD_DIR")!;
   const registry = Deno.env.get("CDRV_TEST_REGISTRY_PLAIN")!;
-  const hostsDir = await Deno.makeTempDir({ dir: "/tmp", prefix: "cdrv-certs-" });
+  const hostsDir = await shortTempDir("cdrv-certs-");
   await Deno.mkdir(`${hostsDir}/docker.io`);
   await Deno.writeTextFile(
     `${hostsDir}/docker.io/hosts.toml`,

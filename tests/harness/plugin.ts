@@ -56,7 +56,8 @@ export interface StartOptions {
  * ```
  */
 export async function startPlugin(opts: StartOptions = {}): Promise<PluginProcess> {
-  const socketDir = opts.socketDir ?? await Deno.makeTempDir({ prefix: "cdrv-sock-" });
+  const socketDir = opts.socketDir ??
+    await Deno.makeTempDir({ dir: Deno.env.get("CDRV_TEST_DIR") ?? "/tmp", prefix: "cdrv-sock-" });
   const cmd = new Deno.Command(PLUGIN_BIN, {
     env: {
       [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE,

@@ -65,9 +65,15 @@ export class PrivateContainerd {
   }
 }
 
+/**
+ * Where tests make their temp dirs: the run's own directory when run by scripts/test.sh (removed at
+ * the end of the run whatever happened), else /tmp. Short, as unix socket paths are limited to 107 bytes.
+ */
+export const TEST_TMP = Deno.env.get("CDRV_TEST_DIR") ?? "/tmp";
+
 /** A temp dir with a short path (unix socket paths are limited to 107 bytes). */
 export function shortTempDir(prefix: string): Promise<string> {
-  return Deno.makeTempDir({ dir: "/tmp", prefix });
+  return Deno.makeTempDir({ dir: TEST_TMP, prefix });
 }
 
 /** Polls `fn` until it returns a truthy value or `timeoutMs` passes; returns the value. */

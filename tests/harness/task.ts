@@ -9,6 +9,7 @@ import type { Device, DNSConfig, Mount, TaskConfig } from "../../src/gen/nomad/d
 import { encodeCty } from "../../src/plugin/cty.ts";
 import type { CtyValue } from "../../src/spec/values.ts";
 import { taskConfigType } from "../../src/spec/task_config.ts";
+import { shortTempDir } from "./services.ts";
 
 /** Reads a FIFO the way logmon does: keeps it open, reopens after EOF, collects everything. */
 export class FifoReader {
@@ -127,7 +128,7 @@ let seq = 0;
 export async function makeTask(o: TaskOptions): Promise<PreparedTask> {
   const allocId = crypto.randomUUID();
   const name = o.name ?? `t${++seq}`;
-  const allocDir = await Deno.makeTempDir({ dir: "/tmp", prefix: "cdrv-alloc-" });
+  const allocDir = await shortTempDir("cdrv-alloc-");
   const taskDir = `${allocDir}/${name}`;
   for (
     const d of [

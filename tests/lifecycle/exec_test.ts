@@ -4,6 +4,7 @@ import { assert, assertEquals, assertMatch } from "../harness/assert.ts";
 import { BUSYBOX, purgeNamespace, startDriver } from "../harness/driver.ts";
 import { call } from "../harness/plugin.ts";
 import { makeTask } from "../harness/task.ts";
+import { shortTempDir } from "../harness/services.ts";
 import type { ExecTaskResponse, ExecTaskStreamingResponse } from "../../src/gen/nomad/driver.ts";
 
 const dec = new TextDecoder();
@@ -16,7 +17,7 @@ async function fifoDirs(dir: string): Promise<string[]> {
 }
 
 Deno.test("exec: ExecTask output and exit codes; streaming exec with stdin, tty and resize", async () => {
-  const sockDir = await Deno.makeTempDir({ dir: "/tmp", prefix: "cdrv-ex-" });
+  const sockDir = await shortTempDir("cdrv-ex-");
   const d = await startDriver({}, { socketDir: sockDir });
   const t = await makeTask({ config: { image: BUSYBOX, command: "/bin/sleep", args: ["300"] } });
   try {
