@@ -14,6 +14,14 @@ client {
   }
 }
 
+# Nomad asks drivers for task CPU/memory figures only when it publishes allocation metrics
+# (a dev agent does by default); without this `nomad alloc status` shows no usage.
+telemetry {
+  publish_allocation_metrics = true
+  publish_node_metrics       = true
+  collection_interval        = "1s"
+}
+
 plugin "containerd-driver" {
   config {
     # Whether the driver may run tasks on this node.

@@ -245,6 +245,7 @@ export class Driver {
   ) {
     const h = this.handle(taskId);
     const every = Math.max(intervalMs, this.config?.statsIntervalMs ?? 1000);
+    this.logger.debug("stats stream opened", { task_id: taskId, interval_ms: every });
     while (!signal.aborted && h.running) {
       try {
         const s = await h.sample(this.mhzPerCore);

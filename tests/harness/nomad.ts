@@ -24,15 +24,22 @@ export interface AgentOptions {
   configs?: string[];
   /** Wait for the node to be ready (default true). */
   waitReady?: boolean;
+  /**
+   * `-dev` (default) keeps the server's state in memory; false runs a one-node server + client whose
+   * state survives an agent restart (needed to test restarts).
+   */
+  dev?: boolean;
 }
 
 /** A running Nomad dev agent. */
 export class NomadAgent {
   private constructor(
     readonly dir: string,
-    readonly child: Deno.ChildProcess,
+    public child: Deno.ChildProcess,
     readonly httpPort: number,
     readonly logPath: string,
+    private readonly args: string[],
+    private readonly env: Record<string, string>,
   ) {}
 
   /** The agent's HTTP API address. */
@@ -58,6 +65,7 @@ ports {
   rpc  = ${httpPort + 1}
   serf = ${httpPort + 2}
 }
+${opts.dev === false ? nonDevConfig(dir) : ""}
 ${opts.hcl}
 `,
     );
@@ -66,37 +74,54 @@ ${opts.hcl}
     const configs = (opts.configs ?? [`${ROOT}/example/agent.hcl`]).flatMap((c) => ["-config", c]);
     const args = [
       "agent",
-      "-dev",
-      "-data-dir",
-      `${dir}/data`,
+      ...(opts.dev === false ? [] : ["-dev", "-data-dir", `${dir}/data`]),
       ...configs,
       "-config",
       override,
       "-plugin-dir",
       `${dir}/plugins`,
     ];
-    // The shell execs Nomad (same PID) with both streams in one log file, as an operator would see them.
-    const child = new Deno.Command("sh", {
-      args: ["-c", 'log=$1; shift; exec "$@" >"$log" 2>&1', "sh", logPath, NOMAD_BIN, ...args],
-      env: opts.env ?? {},
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    const agent = new NomadAgent(dir, child, httpPort, logPath);
+    const env = opts.env ?? {};
+    const agent = new NomadAgent(dir, spawnAgent(logPath, args, env), httpPort, logPath, args, env);
     agent.cgroupsBefore = cgroupsBefore;
-    if (opts.waitReady ?? true) {
-      await waitFor(
-        "the Nomad node to be ready",
-        async () => {
-          const nodes = await agent.api<{ Status: string }[]>("/v1/nodes");
-          return nodes.length > 0 && nodes[0].Status === "ready";
-        },
-        60000,
-        250,
-      );
-    }
+    if (opts.waitReady ?? true) await agent.waitReady();
     return agent;
+  }
+
+  /** Waits until the node is ready. */
+  async waitReady(): Promise<void> {
+    await waitFor(
+      "the Nomad node to be ready",
+      async () => {
+        const nodes = await this.api<{ Status: string }[]>("/v1/nodes");
+        return nodes.length > 0 && nodes[0].Status === "ready";
+      },
+      60000,
+      250,
+    );
+  }
+
+  /** Stops the agent (its tasks keep running) and starts it again on the same data dir. */
+  async restart(): Promise<void> {
+    try {
+      this.child.kill("SIGINT");
+    } catch { /* gone */ }
+    await this.child.status;
+    this.child = spawnAgent(this.logPath, this.args, this.env, true);
+    await this.waitReady();
+  }
+
+  /** The PID of the agent's long-lived containerd-driver plugin process. */
+  async pluginPid(): Promise<number | undefined> {
+    const out = await new Deno.Command("ps", {
+      args: ["-o", "pid=,args=", "--ppid", String(this.child.pid)],
+      stdout: "piped",
+    })
+      .output();
+    const line = new TextDecoder().decode(out.stdout).split("\n").find((l) =>
+      l.includes("containerd-driver.js")
+    );
+    return line ? Number(line.trim().split(/\s+/)[0]) : undefined;
   }
 
   /** GET (or another method) on the HTTP API, parsed as JSON. */
@@ -192,6 +217,41 @@ async function nomadCgroupDirs(): Promise<string[]> {
   return new TextDecoder().decode(out.stdout).split("\n").filter(Boolean).sort();
 }
 
+/** A one-node server + client whose state lives in `dir` (what a dev agent keeps in memory). */
+function nonDevConfig(dir: string): string {
+  return `data_dir = "${dir}/data"
+advertise {
+  http = "127.0.0.1"
+  rpc  = "127.0.0.1"
+  serf = "127.0.0.1"
+}
+server {
+  enabled          = true
+  bootstrap_expect = 1
+}
+client {
+  network_interface = "lo"
+}
+`;
+}
+
+/** Starts Nomad through a shell that execs it (same PID) with both streams in one log file. */
+function spawnAgent(
+  logPath: string,
+  args: string[],
+  env: Record<string, string>,
+  append = false,
+): Deno.ChildProcess {
+  const redirect = append ? ">>" : ">";
+  return new Deno.Command("sh", {
+    args: ["-c", `log=$1; shift; exec "$@" ${redirect}"$log" 2>&1`, "sh", logPath, NOMAD_BIN, ...args],
+    env,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
 /** Removes a Nomad data tree: unmounts what the client mounted under it first (secrets tmpfs etc.). */
 export async function removeTree(dir: string): Promise<void> {
   // /proc needs --allow-all in Deno; ask cat.
@@ -234,9 +294,12 @@ export async function startTestAgent(opts: {
   namespace: string;
   extraPluginConfig?: string;
   httpPort?: number;
+  dev?: boolean;
+  containerdSock?: string;
+  containerdDir?: string;
 }): Promise<NomadAgent> {
-  const ctdSock = Deno.env.get("CDRV_TEST_CONTAINERD_SOCK")!;
-  const ctdDir = Deno.env.get("CDRV_TEST_CONTAINERD_DIR")!;
+  const ctdSock = opts.containerdSock ?? Deno.env.get("CDRV_TEST_CONTAINERD_SOCK")!;
+  const ctdDir = opts.containerdDir ?? Deno.env.get("CDRV_TEST_CONTAINERD_DIR")!;
   const registry = Deno.env.get("CDRV_TEST_REGISTRY_PLAIN")!;
   const hostsDir = await shortTempDir("cdrv-certs-");
   await Deno.mkdir(`${hostsDir}/docker.io`);
@@ -246,6 +309,7 @@ export async function startTestAgent(opts: {
   );
   const agent = await NomadAgent.start({
     httpPort: opts.httpPort,
+    dev: opts.dev,
     env: { CONTAINERD_DRIVER_EXTRA_PATHS: `${ctdDir}:/tmp` },
     hcl: `plugin "containerd-driver" {
   config {
