@@ -2,7 +2,7 @@
  * Starting and recovering tasks: the ordered steps from Nomad's TaskConfig to a running containerd
  * task, with every created thing undone when a later step fails.
  *
- * Start: decode and validate the config → image (coordinator: shared pulls, progress events) → host
+ * Start: decode and validate the config (every option the spec can judge without the image) → image (coordinator: shared pulls, progress events) → host
  * files (/etc/hosts, resolv.conf) → OCI spec → snapshot → container → task with Nomad's own log FIFOs
  * as stdout/stderr (no copying through this process, so logs flow while the plugin is down) → start.
  *
@@ -20,7 +20,7 @@ import type { Logger } from "../log/hclog.ts";
 import { registerSecret } from "../log/hclog.ts";
 import { decodeTaskConfigValue, type PluginConfig } from "./config.ts";
 import { readTaskConfig } from "../spec/task_config.ts";
-import { buildSpec } from "../spec/build.ts";
+import { buildSpec, checkSpecInput } from "../spec/build.ts";
 import { containerLabels } from "../spec/labels.ts";
 import { hostnameFile, hostsFile, resolvConf } from "../spec/files.ts";
 import { specJson } from "../spec/oci.ts";
@@ -33,7 +33,7 @@ import { toNomadTask } from "./nomad_task.ts";
 import { type DriverState, TaskHandle } from "./handle.ts";
 import { checkPathAllowed } from "./permissions.ts";
 import { readImageFile } from "./user.ts";
-import { allHostDevices, statDevices } from "./devices.ts";
+import { allHostDevices, checkHostFile, statDevices } from "./devices.ts";
 
 /** What starting a task needs from the driver. */
 export interface StartContext {
@@ -94,6 +94,25 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
   }
   const devices = await statDevices(wantedDevicePaths({ task, nomad }), "devices");
   const hostDevices = task.privileged && config.allowPrivileged ? await allHostDevices() : undefined;
+  if (task.init) await checkHostFile(task.initPath, "init_path");
+  const plugin = {
+    allowPrivileged: config.allowPrivileged,
+    volumesEnabled: config.volumes.enabled,
+    selinuxLabel: config.volumes.selinuxLabel,
+  };
+  // Every option and combination the spec can judge without the image, before anything is pulled or
+  // created (the image's own part is judged by buildSpec below).
+  checkSpecInput({
+    id: cid,
+    task,
+    nomad,
+    plugin,
+    host: ctx.host,
+    files: {},
+    seccompProfile,
+    devices,
+    hostDevices,
+  });
 
   const undo = new Undo();
   try {
@@ -103,7 +122,7 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
       auth: task.auth,
       forcePull: task.forcePull,
       timeoutMs: task.imagePullTimeoutMs,
-      onProgress: (p: PullProgress) => progressEvent(ctx, cfg.id, p),
+      onProgress: progressReporter(ctx, cfg.id),
     });
     undo.push("release image", () => Promise.resolve(ctx.images.release(task.image, cfg.id)));
     log.debug("image ready", { image: image.name, ms: Math.round(performance.now() - t0) });
@@ -115,11 +134,7 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
       task,
       nomad,
       image: image.config,
-      plugin: {
-        allowPrivileged: config.allowPrivileged,
-        volumesEnabled: config.volumes.enabled,
-        selinuxLabel: config.volumes.selinuxLabel,
-      },
+      plugin,
       host: ctx.host,
       files: {},
       seccompProfile,
@@ -133,7 +148,9 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
       const mounts = await prepareSnapshot(conn, snapshotter, cid, image.chainId, { lease });
       undo.push("remove snapshot", () => removeSnapshot(conn, snapshotter, cid));
       const user = effectiveUser(nomad, image.config);
-      if (user !== "" && !/^\d+(:\d+)?$/.test(user)) {
+      // Names need the image's files, and so does a bare uid: as Docker and containerd do, a uid listed in
+      // /etc/passwd runs with that entry's gid (and groups). Only "uid:gid" is taken as it stands.
+      if (user !== "" && !/^\d+:\d+$/.test(user)) {
         const passwd = await readImageFile(mounts, "/etc/passwd");
         input.resolvedUser = resolveUser(user, passwd, await readImageFile(mounts, "/etc/group"));
       }
@@ -182,17 +199,33 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
   }
 }
 
-function progressEvent(ctx: StartContext, taskId: string, p: PullProgress): void {
-  if (p.phase === "fetch") {
+/**
+ * Turns pull progress into task events Nomad shows: each phase once, byte progress at most every 2 s
+ * (Nomad keeps only the last few events per task, and each is an RPC), and a final summary.
+ */
+function progressReporter(ctx: StartContext, taskId: string): (p: PullProgress) => void {
+  let phase = "";
+  let lastFetch = 0;
+  const t0 = Date.now();
+  return (p) => {
     const total = p.layers.reduce((a: number, l: { size: number }) => a + l.size, 0);
     const done = p.layers.reduce((a: number, l: { done: number }) => a + l.done, 0);
-    ctx.event(taskId, `Pulling ${p.ref}: ${mb(done)} of ${mb(total)} MB`, { image: p.ref, phase: p.phase });
-  } else if (p.phase === "resolve" || p.phase === "unpack") {
-    ctx.event(taskId, `${p.phase === "resolve" ? "Resolving" : "Unpacking"} ${p.ref}`, {
-      image: p.ref,
-      phase: p.phase,
-    });
-  }
+    const ann = { image: p.ref, phase: p.phase };
+    const changed = p.phase !== phase;
+    phase = p.phase;
+    if (p.phase === "resolve" && changed) ctx.event(taskId, `Resolving ${p.ref}`, ann);
+    else if (p.phase === "fetch" && (changed || Date.now() - lastFetch >= 2000)) {
+      lastFetch = Date.now();
+      ctx.event(taskId, `Pulling ${p.ref}: ${mb(done)} of ${mb(total)} MB`, ann);
+    } else if (p.phase === "unpack" && changed) ctx.event(taskId, `Unpacking ${p.ref}`, ann);
+    else if (p.phase === "done" && changed) {
+      ctx.event(
+        taskId,
+        `Pulled ${p.ref}: ${mb(total)} MB in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+        ann,
+      );
+    }
+  };
 }
 
 function mb(n: number): string {

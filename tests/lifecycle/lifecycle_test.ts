@@ -5,7 +5,7 @@ import { assert, assertEquals, assertMatch, assertRejects } from "../harness/ass
 import { BUSYBOX, details, purgeNamespace, startDriver, type TestDriver } from "../harness/driver.ts";
 import { makeTask, type PreparedTask } from "../harness/task.ts";
 import { waitFor } from "../harness/services.ts";
-import { TaskState } from "../../src/gen/nomad/driver.ts";
+import { type DriverTaskEvent, TaskState } from "../../src/gen/nomad/driver.ts";
 
 async function withDriver(fn: (d: TestDriver, tasks: PreparedTask[]) => Promise<void>): Promise<void> {
   const d = await startDriver();
@@ -173,5 +173,32 @@ Deno.test("a failed start leaves nothing behind and names the problem", async ()
       details(err2),
       `task config "shm_size": "12Q" is not a size; use a number with a unit such as "128M" or "1G"`,
     );
+  });
+});
+
+Deno.test("TaskEvents streams the image pull's progress for the task that waits on it", async () => {
+  await withDriver(async (d, tasks) => {
+    const events: DriverTaskEvent[] = [];
+    const stream = d.p.driver.taskEvents({});
+    stream.on("data", (e: DriverTaskEvent) => events.push(e));
+    stream.on("error", () => {});
+    const t = await makeTask({ config: { image: BUSYBOX, command: "/bin/true" } });
+    tasks.push(t);
+    await d.start(t.config);
+    await waitFor("the Pulled event", () => events.some((e) => e.message.startsWith("Pulled ")), 5000);
+    stream.cancel();
+    const mine = events.filter((e) => e.taskId === t.config.id);
+    const phases = mine.map((e) => e.annotations.phase);
+    assertEquals(phases[0], "resolve");
+    assert(phases.includes("fetch"), `phases ${phases}`);
+    assertEquals(phases.at(-1), "done");
+    assertEquals(mine[0].allocId, t.config.allocId);
+    assertEquals(mine[0].taskName, t.config.name);
+    assertMatch(
+      mine.at(-1)!.message,
+      new RegExp(`^Pulled ${BUSYBOX.replace(/[.]/g, "\\.")}: [0-9.]+ MB in [0-9.]+ s$`),
+    );
+    await d.wait(t.config.id);
+    await d.destroy(t.config.id);
   });
 });
