@@ -44,14 +44,17 @@ export const pluginSpec = object({
     object({
       username: attr("string", "Registry username used when a task has no `auth` block."),
       password: attr("string", "Registry password (never logged)."),
-      helper: attr("string", "Docker credential helper: runs `docker-credential-<helper>`."),
+      helper: attr(
+        "string",
+        "Docker credential helper: runs `docker-credential-<helper>` (list it in the agent's `CONTAINERD_DRIVER_CREDENTIAL_HELPERS`).",
+      ),
     }),
     "Default registry credentials.",
   ),
   volumes: block(
     object({
       enabled: withDefault(
-        attr("bool", "Allow bind mounts of host paths outside the task directory."),
+        attr("bool", "Allow bind mounts of host paths outside the task and alloc directories."),
         "true",
       ),
       selinuxlabel: attr("string", "SELinux label applied to bind mounts (`z` or `Z`)."),
