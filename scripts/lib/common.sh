@@ -12,7 +12,8 @@ TS_PROTO_VERSION=2.18.0
 ASC_VERSION=0.28.20
 export DENO_DIR=${DENO_DIR:-$CDRV_CACHE/deno_dir}
 export DENO_NO_UPDATE_CHECK=1
-export PATH=$CDRV_BIN:$PATH
+# Go lives in /usr/local/go on these machines; CI may not have it on PATH.
+export PATH=$CDRV_BIN:$PATH:/usr/local/go/bin
 mkdir -p "$CDRV_BIN"
 
 cdrv_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
