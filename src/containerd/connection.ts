@@ -51,7 +51,8 @@ export interface CallOpts {
 // deno-lint-ignore no-explicit-any -- the generated client constructors differ only in their methods
 type ClientCtor<C> = new (address: string, creds: grpc.ChannelCredentials, options?: any) => C;
 
-type UnaryFn<Req, Res> = (
+/** A bound unary method of a generated client. */
+export type UnaryFn<Req, Res> = (
   req: Req,
   md: grpc.Metadata,
   opts: Partial<grpc.CallOptions>,

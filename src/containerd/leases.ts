@@ -10,7 +10,7 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import { LeasesClient } from "../gen/containerd/services/leases/v1/leases.ts";
-import type { CallOpts, Containerd } from "./connection.ts";
+import type { CallOpts, Containerd, UnaryFn } from "./connection.ts";
 
 /** The gRPC metadata key containerd reads the lease id from. */
 export const LEASE_HEADER = "containerd-lease";
@@ -20,13 +20,6 @@ export interface LeaseCallOpts extends CallOpts {
   /** Lease id to create things under. */
   lease?: string;
 }
-
-type UnaryFn<Req, Res> = (
-  req: Req,
-  md: grpc.Metadata,
-  opts: Partial<grpc.CallOptions>,
-  cb: (err: grpc.ServiceError | null, res: Res) => void,
-) => grpc.ClientUnaryCall;
 
 /**
  * Wraps a bound unary method so that its call carries the `containerd-lease` header (no-op without a
