@@ -8,7 +8,6 @@
  *
  * @module
  */
-import type * as grpc from "@grpc/grpc-js";
 import { LeasesClient } from "../gen/containerd/services/leases/v1/leases.ts";
 import type { CallOpts, Containerd, UnaryFn } from "./connection.ts";
 

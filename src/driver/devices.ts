@@ -1,6 +1,7 @@
 /**
- * Looks up host device nodes for the spec (type, major/minor, mode, owner). Deno refuses to stat
- * anything under /dev without --allow-all, so the plugin asks `stat(1)` (allowed by name in the
+ * Looks up host device nodes for the spec (type, major/minor, mode, owner), and host files the plugin
+ * may not open itself (the init binary). Deno refuses to stat anything under /dev without --allow-all,
+ * and the launcher grants reads of few paths, so the plugin asks `stat(1)` (allowed by name in the
  * launcher) instead.
  *
  * @module
@@ -56,7 +57,9 @@ export async function statDevices(
 }
 
 /**
- * Every device node directly under /dev (what a privileged task gets), skipping pts, shm and mqueue.
+ * Every device node under /dev, in subdirectories too (/dev/net/tun, /dev/dri/*, /dev/cpu/0/cpuid), as
+ * Docker gives a privileged task; /dev/pts, /dev/shm and /dev/mqueue are skipped (the container has its
+ * own).
  *
  * @example
  * ```ts ignore
@@ -64,10 +67,68 @@ export async function statDevices(
  * ```
  */
 export async function allHostDevices(): Promise<HostDevice[]> {
-  const ls = await new Deno.Command("ls", { args: ["-1", "/dev"], stdout: "piped", stderr: "null" }).output();
-  const names = new TextDecoder().decode(ls.stdout).split("\n").filter((n) =>
-    n && !["pts", "shm", "mqueue"].includes(n)
-  );
-  const found = await statDevices(names.map((n) => `/dev/${n}`), "privileged", { skipOthers: true });
+  const ls = await new Deno.Command("ls", { args: ["-1", "-R", "/dev"], stdout: "piped", stderr: "null" })
+    .output();
+  const found = await statDevices(devPaths(new TextDecoder().decode(ls.stdout)), "privileged", {
+    skipOthers: true,
+  });
   return Object.values(found);
+}
+
+const SKIPPED_DEV_DIRS = ["/dev/pts", "/dev/shm", "/dev/mqueue"];
+
+/**
+ * The paths in `ls -1 -R /dev` output (directory headers end in ":"), without the skipped subtrees.
+ *
+ * @example
+ * ```ts
+ * devPaths("/dev:\nnull\nnet\n\n/dev/net:\ntun\n"); // ["/dev/null", "/dev/net", "/dev/net/tun"]
+ * ```
+ */
+export function devPaths(lsOutput: string): string[] {
+  const out: string[] = [];
+  let dir = "/dev";
+  for (const line of lsOutput.split("\n")) {
+    if (line === "") continue;
+    if (line.startsWith("/") && line.endsWith(":")) {
+      dir = line.slice(0, -1);
+      continue;
+    }
+    const path = `${dir}/${line}`;
+    const skipped = (d: string) => SKIPPED_DEV_DIRS.some((s) => d === s || d.startsWith(`${s}/`));
+    if (!skipped(dir) && !skipped(path)) out.push(path);
+  }
+  return out;
+}
+
+/**
+ * Checks that a host path the container will have bound in is a regular file (followed through links);
+ * a ConfigError naming `option` otherwise, before anything is created.
+ *
+ * @example
+ * ```ts ignore
+ * await checkHostFile("/usr/bin/tini-static", "init_path");
+ * ```
+ */
+export async function checkHostFile(path: string, option: string): Promise<void> {
+  const res = await new Deno.Command("stat", {
+    args: ["-L", "-c", "%F", "--", path],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const kind = new TextDecoder().decode(res.stdout).trim();
+  if (!res.success) {
+    throw new ConfigError(
+      "task config",
+      option,
+      `"${path}" does not exist on this host; give the path of a file`,
+    );
+  }
+  if (kind !== "regular file" && kind !== "regular empty file") {
+    throw new ConfigError(
+      "task config",
+      option,
+      `"${path}" is not a file (it is a ${kind}); give the path of a file`,
+    );
+  }
 }

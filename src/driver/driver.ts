@@ -31,12 +31,12 @@ import { decodePluginConfig, type PluginConfig, pluginSpec, taskSpec } from "./c
 import { toProtoSpec } from "../spec/hclspec.ts";
 import type { HostFacts } from "../spec/input.ts";
 import { fingerprint, FINGERPRINT_PERIOD_MS, sameFingerprint } from "./fingerprint.ts";
-import { Containerd } from "../containerd/connection.ts";
+import { Containerd, ContainerdError } from "../containerd/connection.ts";
 import { subscribeTaskEvents } from "../containerd/events.ts";
 import { removeSnapshot } from "../containerd/snapshots.ts";
 import { deleteTask } from "../containerd/tasks.ts";
 import { deleteContainer } from "../containerd/containers.ts";
-import { ImageCoordinator } from "../image/coordinator.ts";
+import { ImageCoordinator, PullError } from "../image/coordinator.ts";
 import { checkPathAllowed } from "./permissions.ts";
 import { PLUGIN_NAME, PLUGIN_VERSION } from "../version.ts";
 import { type DriverState, type Exit, STATS, type TaskHandle } from "./handle.ts";
@@ -180,14 +180,20 @@ export class Driver {
     if (this.tasks.has(cfg.id)) {
       throw new RpcError(grpc.status.ALREADY_EXISTS, `task ${cfg.id} is already started`);
     }
-    const h = await startNomadTask({
-      conn,
-      config,
-      images,
-      host: this.host,
-      logger: this.logger,
-      event: (id, msg, ann) => this.event(id, msg, ann),
-    }, cfg);
+    let h: TaskHandle;
+    try {
+      h = await startNomadTask({
+        conn,
+        config,
+        images,
+        host: this.host,
+        logger: this.logger,
+        event: (id, msg, ann) => this.event(id, msg, ann),
+      }, cfg);
+    } catch (e) {
+      if (transient(e)) throw new RpcError(grpc.status.FAILED_PRECONDITION, (e as Error).message, true);
+      throw e;
+    }
     this.tasks.set(cfg.id, h);
     return {
       result: StartTaskResponse_Result.SUCCESS,
@@ -264,6 +270,12 @@ export class Driver {
     this.images?.close();
     this.conn?.close();
   }
+}
+
+/** Failures a later attempt may not meet: the registry or containerd unreachable, a pull timeout. */
+function transient(e: unknown): boolean {
+  if (e instanceof PullError) return ["unreachable", "timeout", "registry", "containerd"].includes(e.kind);
+  return e instanceof ContainerdError && e.unavailable;
 }
 
 function toNomadStats(taskId: string, atMs: number, r: Float64Array, cgroupVersion: 1 | 2): TaskStats {
@@ -352,7 +364,8 @@ export function driverServices(d: Driver): Service[] {
     }),
     waitTask: unary(log, "WaitTask", async (req: { taskId: string }) => {
       const exit = await d.handle(req.taskId).exited;
-      return { result: exitResult(exit), err: exit.err ?? "" };
+      // Nomad shows `err` as the task's exit message; an OOM kill would otherwise read as a plain SIGKILL.
+      return { result: exitResult(exit), err: exit.err ?? (exit.oomKilled ? "OOM Killed" : "") };
     }),
     stopTask: unary(log, "StopTask", async (req: { taskId: string; timeout?: Duration; signal: string }) => {
       const h = d.tasks.get(req.taskId);

@@ -5,12 +5,16 @@
  */
 import { cpus } from "node:os";
 import type { HostFacts } from "../spec/input.ts";
+import { capabilitiesFromMask } from "../spec/capabilities.ts";
+
+/** Set by the launcher: CapEff of /proc/self/status, hex (the capabilities the plugin's root holds). */
+export const CAPS_ENV = "CONTAINERD_DRIVER_CAPS";
 
 const ARCH: Record<string, string> = { x86_64: "amd64", aarch64: "arm64" };
 
 /**
- * Reads the architecture, kernel release, cgroup version and CPU speed. Each falls back to a safe
- * value when the sandbox does not allow the look-up.
+ * Reads the architecture, kernel release, cgroup version, swap accounting, CPU speed and the capabilities
+ * the runtime can grant. Each falls back to a safe value when the sandbox does not allow the look-up.
  *
  * @example
  * ```ts ignore
@@ -22,11 +26,7 @@ export function readHostFacts(): { facts: HostFacts; mhzPerCore: number } {
   try {
     kernel = Deno.osRelease();
   } catch { /* not allowed */ }
-  let cgroupVersion: 1 | 2 = 1;
-  try {
-    Deno.statSync("/sys/fs/cgroup/cgroup.controllers");
-    cgroupVersion = 2;
-  } catch { /* v1 or hybrid */ }
+  const cgroupVersion: 1 | 2 = exists("/sys/fs/cgroup/cgroup.controllers") ? 2 : 1;
   let mhzPerCore = 1000;
   let ncpu = navigator.hardwareConcurrency || 1;
   try {
@@ -35,15 +35,14 @@ export function readHostFacts(): { facts: HostFacts; mhzPerCore: number } {
     if (c.length > 0 && c[0].speed > 0) mhzPerCore = c[0].speed;
   } catch { /* not allowed */ }
   // /proc/sys/kernel/cap_last_cap would tell the kernel's last capability, but Deno only opens /proc
-  // with --allow-all; the spec then assumes every capability it knows.
+  // with --allow-all; the spec then assumes every capability it knows. For the same reason the launcher
+  // passes the effective capabilities root has here (what runc can grant) in CAPS_ENV.
   const lastCap: number | undefined = undefined;
-  let swapAccounting = cgroupVersion === 2;
-  if (cgroupVersion === 1) {
-    try {
-      Deno.statSync("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
-      swapAccounting = true;
-    } catch { /* no swap accounting */ }
-  }
+  let grantableCaps: string[] | undefined;
+  try {
+    grantableCaps = capabilitiesFromMask(Deno.env.get(CAPS_ENV) ?? "");
+  } catch { /* not allowed */ }
+  const swapAccounting = cgroupVersion === 2 || exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
   return {
     facts: {
       arch: ARCH[Deno.build.arch] ?? Deno.build.arch,
@@ -51,8 +50,28 @@ export function readHostFacts(): { facts: HostFacts; mhzPerCore: number } {
       cgroupVersion,
       cpus: ncpu,
       lastCap,
+      grantableCaps,
       swapAccounting,
     },
     mhzPerCore,
   };
+}
+
+/**
+ * Whether a path exists. Deno stats nothing under /sys or /proc without --allow-all, which the plugin
+ * never has, so stat(1) (allowed by name in the launcher) answers when Deno may not.
+ */
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+  }
+  try {
+    return new Deno.Command("stat", { args: ["--", path], stdout: "null", stderr: "null" }).outputSync()
+      .success;
+  } catch {
+    return false; // stat(1) not allowed either
+  }
 }

@@ -140,6 +140,8 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
       seccompProfile,
       devices,
       hostDevices,
+      // As containerd's default spec: grouped by namespace, so two namespaces never share a cgroup.
+      cgroupsPath: `/${config.namespace}/${cid}`,
     };
     input.files = await writeHostFiles(input);
     const lease = await createLease(conn, { id: `cdrv-start-${cid}-${Date.now()}`, expireMs: 10 * 60_000 });

@@ -49,6 +49,7 @@ export function toNomadTask(c: NomadTaskConfig): NomadTask {
       cpuPeriod: Number(lr?.cpuPeriod ?? 0n),
       cpuQuota: Number(lr?.cpuQuota ?? 0n),
       percentTicks: lr?.PercentTicks ?? 0,
+      oomScoreAdj: lr?.oomScoreAdj ? Number(lr.oomScoreAdj) : undefined,
     },
     dirs: {
       alloc: `${c.allocDir}/alloc`,

@@ -6,13 +6,39 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { type Logger, redact } from "../log/hclog.ts";
+import { Status } from "../gen/google/rpc/status.ts";
+import { RecoverableError } from "../gen/nomad/recoverable_error.ts";
 
-/** An error carrying the gRPC status code Nomad should see. */
+/**
+ * An error carrying the gRPC status code Nomad should see. A `recoverable` one tells Nomad's task
+ * runner that a restart may succeed (a registry that is down, a timeout), so the task is restarted
+ * under its restart policy instead of failing the allocation at once.
+ */
 export class RpcError extends Error {
-  constructor(readonly code: grpc.status, message: string) {
+  constructor(readonly code: grpc.status, message: string, readonly recoverable = false) {
     super(message);
     this.name = "RpcError";
   }
+}
+
+const RECOVERABLE_TYPE_URL = "type.googleapis.com/hashicorp.nomad.plugins.shared.structs.RecoverableError";
+
+/**
+ * The `grpc-status-details-bin` trailer Nomad's plugin client reads: a google.rpc.Status whose first
+ * detail is a RecoverableError.
+ */
+export function recoverableDetails(code: grpc.status, message: string): grpc.Metadata {
+  const md = new grpc.Metadata();
+  const status = Status.encode({
+    code,
+    message,
+    details: [{
+      typeUrl: RECOVERABLE_TYPE_URL,
+      value: RecoverableError.encode({ recoverable: true }).finish(),
+    }],
+  }).finish();
+  md.set("grpc-status-details-bin", Buffer.from(status));
+  return md;
 }
 
 /** The status code for an error: RpcError's own, INVALID_ARGUMENT for config errors, else INTERNAL. */
@@ -25,7 +51,11 @@ export function statusOf(e: unknown): grpc.status {
 
 function toServiceError(e: unknown): Partial<grpc.StatusObject> {
   const message = redact(e instanceof Error ? e.message : String(e));
-  return { code: statusOf(e), details: message };
+  const code = statusOf(e);
+  if (e instanceof RpcError && e.recoverable) {
+    return { code, details: message, metadata: recoverableDetails(code, message) };
+  }
+  return { code, details: message };
 }
 
 /**

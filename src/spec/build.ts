@@ -67,3 +67,23 @@ export function buildSpec(input: SpecInput): OciSpec {
   for (const [, opt] of SPEC_OPTS) opt(spec, input);
   return spec;
 }
+
+/** The SpecOpts that read the image (its config, or the user looked up in its files). */
+export const IMAGE_OPTS: ReadonlySet<string> = new Set(["process", "env", "user", "cwd"]);
+
+/**
+ * Runs every SpecOpt that does not need the image on a scratch spec and throws what they throw: the
+ * driver calls it before pulling the image or creating anything, so a refused option (privileged against
+ * the policy, a mount outside the task dir, memory_swap below the limit...) leaves nothing behind.
+ * {@linkcode buildSpec} later runs them all again with the image.
+ *
+ * @example
+ * ```ts
+ * checkSpecInput(exampleInput({ privileged: true })); // ConfigError when the policy refuses it
+ * ```
+ */
+export function checkSpecInput(input: Omit<SpecInput, "image" | "resolvedUser">): void {
+  const spec = baseSpec();
+  const full: SpecInput = { ...input, image: {} };
+  for (const [name, opt] of SPEC_OPTS) if (!IMAGE_OPTS.has(name)) opt(spec, full);
+}

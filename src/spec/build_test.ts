@@ -1,10 +1,11 @@
 import { assert, assertEquals, assertThrows } from "../../tests/harness/assert.ts";
 import fc from "fast-check";
-import { buildSpec, SPEC_OPTS } from "./build.ts";
+import { buildSpec, checkSpecInput, IMAGE_OPTS, SPEC_OPTS } from "./build.ts";
 import { exampleInput } from "./example.ts";
 import { specJson } from "./oci.ts";
 import { ConfigError } from "./values.ts";
 import { readTaskConfig } from "./task_config.ts";
+import type { CtyValue } from "./values.ts";
 
 Deno.test("buildSpec: the example redis task", () => {
   const spec = buildSpec(exampleInput());
@@ -113,4 +114,24 @@ Deno.test("buildSpec: any valid combination gives a spec or a ConfigError, and t
     }),
     { numRuns: 1500 },
   );
+});
+
+Deno.test("checkSpecInput: refuses what buildSpec refuses without the image; image options are left out", () => {
+  const policy = { allowPrivileged: false, volumesEnabled: false };
+  const refused: [Record<string, CtyValue>, string][] = [
+    [{ privileged: true }, 'task config "privileged"'],
+    [{ pid_mode: "host" }, 'task config "pid_mode"'],
+    [{ mounts: [{ type: "bind", source: "/etc", target: "/x" }] }, 'task config "mounts[0].source"'],
+    [{ memory_swap: "1M" }, 'task config "memory_swap"'],
+    [{ memory_reservation: "1G" }, 'task config "memory_reservation"'],
+  ];
+  for (const [config, msg] of refused) {
+    assertThrows(() => checkSpecInput(exampleInput(config, { plugin: policy })), ConfigError, msg);
+  }
+  // An image with nothing to run and a user name only the image can resolve are for buildSpec.
+  const noImage = exampleInput({}, { image: {}, resolvedUser: undefined });
+  noImage.nomad.user = "redis";
+  checkSpecInput(noImage);
+  assertThrows(() => buildSpec(noImage), ConfigError);
+  assert([...IMAGE_OPTS].every((n) => SPEC_OPTS.some(([m]) => m === n)));
 });

@@ -87,17 +87,36 @@ export function normalizeCapability(name: string): string | undefined {
 }
 
 /**
- * The capabilities this host's kernel has (cap_last_cap from /proc/sys/kernel/cap_last_cap), or all
- * known ones when the driver did not tell.
+ * The capabilities a container can get on this host: those the kernel has (cap_last_cap from
+ * /proc/sys/kernel/cap_last_cap; all known ones when the driver did not tell) that the runtime can grant
+ * (`grantable`, when known: runc cannot give a capability its own process lacks).
  *
  * @example
  * ```ts
  * hostCapabilities(37).length; // 38
  * ```
  */
-export function hostCapabilities(lastCap?: number): string[] {
+export function hostCapabilities(lastCap?: number, grantable?: readonly string[]): string[] {
   const n = lastCap === undefined ? ALL_CAPABILITIES.length : Math.min(lastCap + 1, ALL_CAPABILITIES.length);
-  return ALL_CAPABILITIES.slice(0, n);
+  const known = ALL_CAPABILITIES.slice(0, n);
+  return grantable === undefined ? known : known.filter((c) => grantable.includes(c));
+}
+
+/**
+ * Capability names of a `/proc/<pid>/status` mask (the hex of CapEff, CapBnd...); undefined when `hex` is
+ * not one.
+ *
+ * @example
+ * ```ts
+ * capabilitiesFromMask("00000000a80425fb"); // Docker's default set
+ * capabilitiesFromMask("000001fffeffffff")?.includes("CAP_SYS_RESOURCE"); // false
+ * ```
+ */
+export function capabilitiesFromMask(hex: string): string[] | undefined {
+  const t = hex.trim();
+  if (!/^[0-9a-fA-F]{1,16}$/.test(t)) return undefined;
+  const bits = BigInt(`0x${t}`);
+  return ALL_CAPABILITIES.filter((_, i) => ((bits >> BigInt(i)) & 1n) === 1n);
 }
 
 /**

@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../../tests/harness/assert.ts";
 import fc from "fast-check";
 import {
   ALL_CAPABILITIES,
+  capabilitiesFromMask,
   DEFAULT_CAPABILITIES,
   hostCapabilities,
   normalizeCapability,
@@ -61,4 +62,15 @@ Deno.test("tweakCapabilities: a dropped capability is present only when cap_add 
     }),
     { numRuns: 2000 },
   );
+});
+
+Deno.test("capabilitiesFromMask and hostCapabilities with what the runtime can grant", () => {
+  assertEquals(capabilitiesFromMask("00000000a80425fb")?.sort(), [...DEFAULT_CAPABILITIES].sort());
+  assertEquals(capabilitiesFromMask("000001ffffffffff"), ALL_CAPABILITIES);
+  assertEquals(capabilitiesFromMask("not hex"), undefined);
+  const noSysResource = capabilitiesFromMask("000001fffeffffff")!;
+  assertEquals(noSysResource.length, 40);
+  assert(!noSysResource.includes("CAP_SYS_RESOURCE"));
+  assertEquals(hostCapabilities(40, noSysResource), noSysResource);
+  assertEquals(hostCapabilities(37, noSysResource).length, 37);
 });

@@ -112,6 +112,12 @@ export interface HostFacts {
   cpus: number;
   /** /proc/sys/kernel/cap_last_cap; all known capabilities when absent */
   lastCap?: number;
+  /**
+   * The capabilities the runtime can grant: root's effective set where containerd runs (containerd's
+   * WithPrivileged uses its own the same way). Privileged and `cap_add = ["ALL"]` get these; naming another
+   * in cap_add is an error. All (up to lastCap) when absent.
+   */
+  grantableCaps?: readonly string[];
   /** false when the kernel has no swap accounting (cgroup v1 without memory.memsw.*): no swap limit then */
   swapAccounting?: boolean;
 }

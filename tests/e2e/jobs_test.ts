@@ -4,7 +4,7 @@
 import { assert, assertEquals, assertMatch } from "../harness/assert.ts";
 import { type NomadAgent, startTestAgent } from "../harness/nomad.ts";
 import { purgeNamespace } from "../harness/driver.ts";
-import { waitFor } from "../harness/services.ts";
+import { shortTempDir, waitFor } from "../harness/services.ts";
 import { ROOT } from "../harness/plugin.ts";
 
 const EX = `${ROOT}/example`;
@@ -107,6 +107,60 @@ Deno.test({
           assertEquals(out.stdout, "hello from hello-box as 0\n");
           const err = await agent.cli("alloc", "logs", "-stderr", alloc.ID, "hello");
           assertEquals(err.stdout, "to-stderr\n");
+        },
+      );
+      await t.step(
+        "a registry that is down is retried under the restart policy; a bad config is not",
+        async () => {
+          const dir = await shortTempDir("cdrv-jobs-");
+          const job = (name: string, config: string) =>
+            `job "${name}" {
+  datacenters = ["dc1"]
+  type = "batch"
+  group "g" {
+    restart {
+      attempts = 1
+      delay    = "1s"
+      mode     = "fail"
+    }
+    task "t" {
+      driver = "containerd-driver"
+      config {
+        ${config}
+      }
+    }
+  }
+}`;
+          // A port nothing listens on: connection refused, a transient failure.
+          await Deno.writeTextFile(`${dir}/down.nomad`, job("down", `image = "127.0.0.1:9/cdrv/busybox:1"`));
+          await Deno.writeTextFile(
+            `${dir}/bad.nomad`,
+            job("bad", `image = "docker.io/library/busybox:1.36"\n        shm_size = "12Q"`),
+          );
+          await agent.run(`${dir}/down.nomad`);
+          await agent.run(`${dir}/bad.nomad`);
+          const down = await agent.waitAlloc("down", "failed", 60000);
+          const bad = await agent.waitAlloc("bad", "failed", 60000);
+          const events = async (id: string) => {
+            const a = await agent.api<
+              { TaskStates: Record<string, { Events: { Type: string; DisplayMessage: string }[] }> }
+            >(
+              `/v1/allocation/${id}`,
+            );
+            return a.TaskStates.t.Events.map((e) => `${e.Type}: ${e.DisplayMessage}`);
+          };
+          const de = await events(down.ID);
+          const be = await events(bad.ID);
+          assert(
+            de.some((e) => e.startsWith("Restarting:")),
+            `no restart after a transient failure:\n${de.join("\n")}`,
+          );
+          assert(de.some((e) => /pull 127\.0\.0\.1:9\/cdrv\/busybox:1 from registry/.test(e)), de.join("\n"));
+          assert(!be.some((e) => e.startsWith("Restarting:")), `a bad config was retried:\n${be.join("\n")}`);
+          assert(be.some((e) => e.includes(`task config "shm_size": "12Q" is not a size`)), be.join("\n"));
+          await agent.cli("job", "stop", "-purge", "down");
+          await agent.cli("job", "stop", "-purge", "bad");
+          await Deno.remove(dir, { recursive: true });
         },
       );
     } finally {

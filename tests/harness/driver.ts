@@ -135,6 +135,10 @@ export async function purgeNamespace(namespace: string): Promise<void> {
     args: ["--address", CTD_SOCK, "namespaces", "rm", namespace],
     stderr: "null",
   }).output();
+  // Tasks' cgroups are /<namespace>/<id>: runc removes each task's own, the namespace's (empty) stays.
+  await new Deno.Command("sh", {
+    args: ["-c", 'rmdir /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1" 2>/dev/null; true', "_", namespace],
+  }).output();
 }
 
 /** True when err is a gRPC error with this code. */

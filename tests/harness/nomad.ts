@@ -292,7 +292,10 @@ export interface AllocStub {
 /** A Nomad agent set up for our plugin against the test run's containerd, with a docker.io mirror. */
 export async function startTestAgent(opts: {
   namespace: string;
+  /** HCL inside the plugin's `config {}` block (e.g. `allow_privileged = false`). */
   extraPluginConfig?: string;
+  /** Agent HCL appended after the plugin block, e.g. `client { host_volume "x" { path = "/srv/x" } }`. */
+  extraAgentConfig?: string;
   httpPort?: number;
   dev?: boolean;
   containerdSock?: string;
@@ -318,7 +321,8 @@ export async function startTestAgent(opts: {
     registry_hosts_dir = "${hostsDir}"
     ${opts.extraPluginConfig ?? ""}
   }
-}`,
+}
+${opts.extraAgentConfig ?? ""}`,
   });
   agent.cleanupDirs.push(hostsDir);
   await waitFor(

@@ -1,8 +1,9 @@
-import { assert, assertEquals } from "../../../tests/harness/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../../tests/harness/assert.ts";
 import { exampleInput } from "../example.ts";
 import { baseSpec } from "./base.ts";
 import { withCapabilities } from "./capabilities.ts";
-import { DEFAULT_CAPABILITIES } from "../capabilities.ts";
+import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES } from "../capabilities.ts";
+import { ConfigError } from "../values.ts";
 
 Deno.test("withCapabilities: Docker defaults, cap_add/cap_drop, privileged, host's last cap", () => {
   const spec = baseSpec();
@@ -19,4 +20,24 @@ Deno.test("withCapabilities: Docker defaults, cap_add/cap_drop, privileged, host
   priv.host.lastCap = 37;
   withCapabilities(spec, priv);
   assertEquals(spec.process.capabilities?.bounding?.length, 38);
+});
+
+Deno.test("withCapabilities: privileged and ALL get what the runtime can grant; cap_add of another is refused", () => {
+  const grantable = ALL_CAPABILITIES.filter((c) => c !== "CAP_SYS_RESOURCE");
+  const spec = baseSpec();
+  const priv = exampleInput({ privileged: true });
+  priv.host.grantableCaps = grantable;
+  withCapabilities(spec, priv);
+  assertEquals(spec.process.capabilities?.effective, grantable);
+  const all = exampleInput({ cap_add: ["ALL"], cap_drop: ["NET_RAW"] });
+  all.host.grantableCaps = grantable;
+  withCapabilities(spec, all);
+  assertEquals(spec.process.capabilities?.effective, grantable.filter((c) => c !== "CAP_NET_RAW"));
+  const one = exampleInput({ cap_add: ["NET_ADMIN", "sys_resource"] });
+  one.host.grantableCaps = grantable;
+  assertThrows(
+    () => withCapabilities(spec, one),
+    ConfigError,
+    'task config "cap_add[1]": "CAP_SYS_RESOURCE"',
+  );
 });

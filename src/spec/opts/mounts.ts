@@ -1,12 +1,15 @@
 /**
  * mounts, in the order runc mounts them (a parent before what lies under it):
  * 1. the standard filesystems: /proc, /dev, /dev/pts, /dev/shm (`shm_size`, default 64M; the host's with
- *    ipc_mode "host"), /dev/mqueue, /sys and /sys/fs/cgroup (read-only unless privileged);
+ *    ipc_mode "host"), /dev/mqueue (an mqueue mount: the host's queues with ipc_mode "host"), /sys and /sys/fs/cgroup (read-only unless privileged);
  * 2. Nomad's task dirs at /alloc, /local, /secrets; Nomad's volume_mount mounts (read-only and propagation
  *    honoured); the task's `mounts` (bind/volume/tmpfs) — sorted by depth; a target that repeats is an error
  *    and a standard mount at the same target is replaced;
  * 3. /etc/hosts, /etc/resolv.conf, /etc/hostname from the files the driver wrote (files.ts), unless the
  *    task mounts something there.
+ *
+ * A mount with shared propagation (volume_mount "bidirectional", or `rshared` in `options`) makes the
+ * root rshared, as Docker does: otherwise the mount would receive from the host but never send back.
  *
  * `volume` mounts behave as the Roblox driver's did: a host path bound into the container. A relative
  * source is relative to the task dir (Roblox's `local/...`). With the plugin's volumes.enabled = false,
@@ -44,19 +47,14 @@ export function standardMounts(input: Pick<SpecInput, "task">): OciMount[] {
         `size=${Math.ceil((task.shmSize ?? DEFAULT_SHM) / 1024)}k`,
       ],
     };
-  const mqueue: OciMount = task.ipcMode === "host"
-    ? {
-      destination: "/dev/mqueue",
-      type: "bind",
-      source: "/dev/mqueue",
-      options: ["rbind", "nosuid", "noexec", "nodev"],
-    }
-    : {
-      destination: "/dev/mqueue",
-      type: "mqueue",
-      source: "mqueue",
-      options: ["nosuid", "noexec", "nodev"],
-    };
+  // An mqueue filesystem shows the queues of the IPC namespace that mounts it, so the same mount gives the
+  // host's queues with ipc_mode "host" — and needs no /dev/mqueue on the host, which many hosts lack.
+  const mqueue: OciMount = {
+    destination: "/dev/mqueue",
+    type: "mqueue",
+    source: "mqueue",
+    options: ["nosuid", "noexec", "nodev"],
+  };
   return [
     { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
     {
@@ -200,6 +198,11 @@ export const withMounts: SpecOpt = (spec, input) => {
   file("/etc/resolv.conf", input.files.resolvConf);
   file("/etc/hostname", input.files.hostname);
   spec.mounts = [...standard, ...sorted, ...files, ...spec.mounts];
+  // runc makes the container's view of the host's mounts rslave before it binds anything, so a bind
+  // asked to be rshared would only receive: as Docker does, the root keeps shared propagation then.
+  const has = (names: string[]) => sorted.some((m) => m.options?.some((o) => names.includes(o)));
+  if (has(["shared", "rshared"])) spec.linux.rootfsPropagation = "rshared";
+  else if (has(["slave", "rslave"])) spec.linux.rootfsPropagation = "rslave";
 };
 
 /**

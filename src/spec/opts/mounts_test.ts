@@ -39,6 +39,9 @@ Deno.test("standardMounts: shm_size, ipc host, privileged rw /sys", () => {
   assert(shm(exampleInput()).options!.includes("size=65536k"));
   assert(shm(exampleInput({ shm_size: "128M" })).options!.includes("size=131072k"));
   assertEquals(shm(exampleInput({ ipc_mode: "host" })).source, "/dev/shm");
+  // mqueue is mounted, not bound, with ipc_mode "host" too: hosts without /dev/mqueue still start it.
+  const mq = standardMounts(exampleInput({ ipc_mode: "host" })).find((m) => m.destination === "/dev/mqueue")!;
+  assertEquals([mq.type, mq.source], ["mqueue", "mqueue"]);
   const sys = (i: ReturnType<typeof exampleInput>) =>
     standardMounts(i).find((m) => m.destination === "/sys")!;
   assert(sys(exampleInput()).options!.includes("ro"));
@@ -141,4 +144,31 @@ Deno.test("selinuxRelabels: the plugin's label covers task dirs and task bind so
     i.nomad.dirs.secrets,
     "/srv/x",
   ]);
+});
+
+Deno.test("withMounts: a shared (bidirectional) mount makes the root rshared; a slave one rslave", () => {
+  const spec = (i: ReturnType<typeof exampleInput>) => {
+    const sp = baseSpec();
+    withMounts(sp, i);
+    return sp.linux.rootfsPropagation;
+  };
+  const vm = (propagationMode: string) => {
+    const i = exampleInput();
+    i.nomad.mounts = [{
+      taskPath: "/v",
+      hostPath: "/srv/v",
+      readonly: false,
+      propagationMode,
+      selinuxLabel: "",
+    }];
+    return i;
+  };
+  assertEquals(spec(exampleInput()), undefined);
+  assertEquals(spec(vm("private")), undefined);
+  assertEquals(spec(vm("host-to-task")), "rslave");
+  assertEquals(spec(vm("bidirectional")), "rshared");
+  assertEquals(
+    spec(exampleInput({ mounts: [{ type: "bind", source: "/srv", target: "/srv", options: ["rshared"] }] })),
+    "rshared",
+  );
 });
