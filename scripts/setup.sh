@@ -13,6 +13,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 t0=$SECONDS
 cdrv_install_apt
+if ! command -v go >/dev/null 2>&1; then
+  echo "setup.sh: Go is not installed; it is needed to build Nomad from the Go module proxy (Go >= 1.21," >&2
+  echo "which fetches the exact toolchain Nomad's go.mod asks for by itself)" >&2
+  exit 1
+fi
+# Nomad enables bridge networking (group network mode "bridge") only when the bridge module is loaded.
+for m in bridge br_netfilter; do
+  [ -d "/sys/module/$m" ] || modprobe "$m" 2>/dev/null || cdrv_log "setup: could not load kernel module $m"
+done
 cdrv_install_deno
 cdrv_install_codegen
 cdrv_install_nomad
