@@ -42,11 +42,19 @@ static check deno check mod.ts src/ tests/
 # --- services the tests use ------------------------------------------------------------------------
 # A short path: unix socket paths are limited to 107 bytes.
 TESTDIR=$(mktemp -d /tmp/cdrv-test.XXXXXX)
+# containerd groups task cgroups by namespace (/<namespace>/<id>); the tests' namespaces are named cdrv-*.
+cgroup_dirs() { find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -name 'cdrv-*' 2>/dev/null | sort; }
+CGROUPS_BEFORE=$(cgroup_dirs)
 cleanup() {
   local rc=$?
   set +e
   for r in plain basic tls; do cdrv_registry_stop "$TESTDIR/reg" "$r" >/dev/null 2>&1; done
   cdrv_containerd_stop "$TESTDIR/ctd" --purge >/dev/null 2>&1
+  # Empty cgroup dirs of namespaces this run created (children first; a busy one stays).
+  comm -13 <(echo "$CGROUPS_BEFORE") <(cgroup_dirs) | sort -r | while read -r d; do
+    find "$d" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+    rmdir "$d" 2>/dev/null
+  done
   # Anything a test left mounted under the run's dir (a Nomad alloc's secrets tmpfs after a crash).
   grep -o " $TESTDIR/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$TESTDIR"

@@ -6,6 +6,7 @@ CDRV_APT_PACKAGES=(
   docker-registry apache2-utils skopeo umoci
   busybox-static tini jq iproute2 iptables
   redis-server redis-tools openssl curl
+  chromium
 )
 
 # Daemons shipped by those packages: we start our own copies, never the system services.

@@ -17,7 +17,8 @@ import {
 } from "../containerd/tasks.ts";
 import { deleteContainer } from "../containerd/containers.ts";
 import { decodeMetrics } from "../containerd/metrics.ts";
-import { R, SAMPLE_LEN, statsDelta } from "../wasm/stats_ref.ts";
+import { R, SAMPLE_LEN } from "../wasm/stats_ref.ts";
+import { statsDeltaWasm as statsDelta } from "../wasm/stats.ts";
 import type { Logger } from "../log/hclog.ts";
 import { sleep } from "../plugin/rpc.ts";
 
@@ -41,7 +42,12 @@ export interface DriverState {
   snapshotKey: string;
   snapshotter: string;
   startedAtMs: number;
+  /** gc.container = false when started: DestroyTask keeps the container and its snapshot */
+  keepContainer?: boolean;
 }
+
+/** Label of containers started with gc.container = false (kept after DestroyTask). */
+export const KEPT_LABEL = "io.containerd-driver.gc.keep";
 
 /** One Nomad stats sample, computed by the stats-delta function. */
 export interface TaskStatsSample {
@@ -227,6 +233,12 @@ export class TaskHandle {
   /**
    * Removes the task, the container and its snapshot; idempotent. With `force`, a running task is
    * killed first; without, a running task is an error.
+   *
+   * Started with gc.container = false (`state.keepContainer`): only the containerd task goes (the exited
+   * process, its shim and cgroup); the container record (spec, labels) and its snapshot (the root
+   * filesystem as the task left it) stay for inspection with `ctr containers info` and
+   * `ctr snapshots mounts`, until the task starts again in the same alloc (which removes them) or an
+   * operator runs `ctr containers rm` (the snapshot goes with it).
    */
   async destroy(force: boolean, removeSnapshot: SnapshotRemover): Promise<void> {
     if (this.running) {
@@ -238,6 +250,12 @@ export class TaskHandle {
     this.#destroyed = true;
     this.#stop.abort();
     await deleteTask(this.conn, this.containerId);
+    if (this.state.keepContainer) {
+      this.logger.info("container kept for inspection (gc.container = false)", {
+        container: this.containerId,
+      });
+      return;
+    }
     await deleteContainer(this.conn, this.containerId);
     await removeSnapshot(this.state.snapshotKey, this.state.snapshotter);
   }

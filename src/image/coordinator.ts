@@ -22,7 +22,8 @@ import {
   pullImage,
   type PullProgress,
 } from "./pull.ts";
-import { InvalidReferenceError, normalizeReference } from "./reference.ts";
+import { InvalidReferenceError } from "./reference.ts";
+import { normalizeReferenceWasm as normalizeReference } from "../wasm/imageref.ts";
 
 export type { ImageInfo, PullProgress };
 export { PullError };

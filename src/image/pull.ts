@@ -40,7 +40,8 @@ import type { ImageConfig } from "../spec/input.ts";
 import { type CredentialSources, resolveCredentials } from "./auth.ts";
 import { PullError } from "./errors.ts";
 import { resolveHosts } from "./hosts.ts";
-import { formatReference, type ImageRef, InvalidReferenceError, parseReference } from "./reference.ts";
+import { formatReference, type ImageRef, InvalidReferenceError } from "./reference.ts";
+import { parseReferenceWasm as parseReference } from "../wasm/imageref.ts";
 import { MEDIA_TYPES, RegistryClient } from "./registry.ts";
 
 /** What the driver gets for a present, unpacked image. */

@@ -25,6 +25,18 @@ async function collect(
   return got;
 }
 
+/** The container id the driver gives a Nomad task id (`<task>-<alloc id>`). */
+/** Deno opens /sys only with --allow-all: read cgroup files through cat. */
+async function readSys(path: string): Promise<string> {
+  const out = await new Deno.Command("cat", { args: [path], stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout);
+}
+
+function containerIdOf(taskId: string): string {
+  const [alloc, task] = taskId.split("/");
+  return `${task}-${alloc}`;
+}
+
 Deno.test("stats: a busy task uses about one core; memory held shows in usage and rss", async () => {
   const d = await startDriver();
   const busy = await makeTask({
@@ -41,15 +53,28 @@ Deno.test("stats: a busy task uses about one core; memory held shows in usage an
   try {
     await d.start(busy.config);
     await d.start(mem.config);
-    const s = await collect(d, busy.config.id, 4);
+    // Ground truth from the task's own cgroup on the host, over the same window as the samples: the
+    // figure must agree with it whatever else loads this machine.
+    const usageFile = `/sys/fs/cgroup/cpuacct/${d.namespace}/${containerIdOf(busy.config.id)}/cpuacct.usage`;
+    const u0 = Number(await readSys(usageFile));
+    const t0 = performance.now();
+    const s = await collect(d, busy.config.id, 5);
+    const u1 = Number(await readSys(usageFile));
+    const truth = (u1 - u0) / ((performance.now() - t0) * 1e6) * 100;
     const last = s.at(-1)!.stats!;
     const cpu = last.aggResourceUsage!.cpu!;
+    const mean = s.slice(1).reduce((a, x) => a + x.stats!.aggResourceUsage!.cpu!.percent, 0) / (s.length - 1);
     console.log(
       `busy task: ${cpu.percent.toFixed(1)} % (user ${cpu.userMode.toFixed(1)}, system ${
         cpu.systemMode.toFixed(1)
       }), ticks ${cpu.totalTicks.toFixed(0)}`,
     );
-    assert(cpu.percent > 60 && cpu.percent < 130, `cpu percent ${cpu.percent}`);
+    console.log(`mean of samples ${mean.toFixed(1)} %, cgroup counter over the window ${truth.toFixed(1)} %`);
+    assert(
+      Math.abs(mean - truth) < 15,
+      `stats say ${mean.toFixed(1)} %, the cgroup says ${truth.toFixed(1)} %`,
+    );
+    assert(cpu.percent > 10 && cpu.percent < 110, `cpu percent ${cpu.percent}`);
     assert(cpu.totalTicks > 0);
     const gaps = s.slice(1).map((x, i) =>
       Number(x.stats!.timestamp!.seconds - s[i].stats!.timestamp!.seconds)

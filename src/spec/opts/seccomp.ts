@@ -7,7 +7,8 @@
  * @module
  */
 import type { SpecOpt } from "../input.ts";
-import { DEFAULT_PROFILE, SeccompProfileError, toOciSeccomp } from "../seccomp.ts";
+import { DEFAULT_PROFILE, SeccompProfileError } from "../seccomp.ts";
+import { toOciSeccompWasm as toOciSeccomp } from "../../wasm/seccomp.ts";
 import { ConfigError, show } from "../values.ts";
 
 /** Sets linux.seccomp (or leaves it out). */

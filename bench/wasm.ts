@@ -1,0 +1,224 @@
+/**
+ * WASM vs TS, per module, in the same run: ops/s of each and the ratio (WASM / TS; above 1 = WASM faster).
+ *
+ *   deno task bench:wasm            (about 20 s)
+ *   deno task bench:wasm --quick    (about 4 s)
+ *
+ * Each pair runs interleaved in rounds, so both see the same machine state; the median round counts.
+ *
+ * @module
+ */
+import { R, S, SAMPLE_LEN, statsDelta } from "../src/wasm/stats_ref.ts";
+import { statsDeltaWasm } from "../src/wasm/stats.ts";
+import { parseReference } from "../src/image/reference.ts";
+import { parseReferenceWasm } from "../src/wasm/imageref.ts";
+import {
+  DEFAULT_PROFILE,
+  ruleMatches,
+  seccompVerdict,
+  syscallTable,
+  toOciSeccomp,
+} from "../src/spec/seccomp.ts";
+import type { OciSeccomp } from "../src/spec/oci.ts";
+import { seccompVerdictWasm, toOciSeccompWasm } from "../src/wasm/seccomp.ts";
+import { DEFAULT_CAPABILITIES } from "../src/spec/capabilities.ts";
+
+const quick = Deno.args.includes("--quick");
+const ROUNDS = quick ? 3 : 7;
+const ROUND_MS = quick ? 150 : 400;
+
+let sink = 0;
+
+/** ops/s of f over about ms milliseconds; f does `batch` operations per call. */
+function measure(f: () => void, batch: number, ms: number): number {
+  let n = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < ms) {
+    for (let i = 0; i < 16; i++) f();
+    n += 16;
+    now = performance.now();
+  }
+  return (n * batch) / ((now - start) / 1000);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+interface Row {
+  name: string;
+  ts: number;
+  wasm: number;
+  /** a TS variant with the WASM module's algorithm, where the algorithms differ */
+  tsSameAlgorithm?: number;
+}
+const rows: Row[] = [];
+
+function pair(name: string, ts: () => void, wasm: () => void, batch = 1, tsSame?: () => void): void {
+  // warm up all (JIT tiers, WASM tier-up)
+  measure(ts, batch, 100);
+  measure(wasm, batch, 100);
+  if (tsSame) measure(tsSame, batch, 100);
+  const a: number[] = [];
+  const b: number[] = [];
+  const c: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    a.push(measure(ts, batch, ROUND_MS));
+    b.push(measure(wasm, batch, ROUND_MS));
+    if (tsSame) c.push(measure(tsSame, batch, ROUND_MS));
+  }
+  rows.push({ name, ts: median(a), wasm: median(b), tsSameAlgorithm: tsSame ? median(c) : undefined });
+}
+
+// --- stats ------------------------------------------------------------------------------------------
+const prev = new Float64Array(SAMPLE_LEN);
+const cur = new Float64Array(SAMPLE_LEN);
+prev[S.TIME_NS] = 1e12;
+prev[S.CPU_TOTAL_NS] = 5e11;
+prev[S.CPU_USER_NS] = 3e11;
+prev[S.CPU_SYSTEM_NS] = 2e11;
+cur.set(prev);
+cur[S.TIME_NS] += 1e9;
+cur[S.CPU_TOTAL_NS] += 4e8;
+cur[S.MEM_RSS] = 123456789;
+pair(
+  "stats: statsDelta (one sample pair)",
+  () => (sink += statsDelta(prev, cur, 2400)[R.CPU_PERCENT]),
+  () => (sink += statsDeltaWasm(prev, cur, 2400)[R.CPU_PERCENT]),
+);
+
+// --- imageref ---------------------------------------------------------------------------------------
+const REFS = [
+  "busybox",
+  "redis:7",
+  "docker.io/library/debian:bookworm",
+  "ghcr.io/hashicorp/nomad:1.10.5",
+  "127.0.0.1:5000/cdrv/busybox:1",
+  `alpine@sha256:${"f".repeat(64)}`,
+  "registry.k8s.io/pause:3.9",
+  "Uppercase:tag",
+];
+pair(
+  `imageref: parseReference (mix of ${REFS.length} refs, 1 invalid)`,
+  () => {
+    for (const r of REFS) {
+      try {
+        sink += parseReference(r).path.length;
+      } catch {
+        sink++;
+      }
+    }
+  },
+  () => {
+    for (const r of REFS) {
+      try {
+        sink += parseReferenceWasm(r).path.length;
+      } catch {
+        sink++;
+      }
+    }
+  },
+  REFS.length,
+);
+pair(
+  "imageref: parseReference (valid only)",
+  () => {
+    for (let i = 0; i < 7; i++) sink += parseReference(REFS[i]).path.length;
+  },
+  () => {
+    for (let i = 0; i < 7; i++) sink += parseReferenceWasm(REFS[i]).path.length;
+  },
+  7,
+);
+
+// --- seccomp ----------------------------------------------------------------------------------------
+const target = { arch: "amd64", kernel: "6.1.0-18-amd64", capabilities: DEFAULT_CAPABILITIES };
+pair(
+  "seccomp: toOciSeccomp (moby default profile)",
+  () => (sink += toOciSeccomp(DEFAULT_PROFILE, target)!.syscalls!.length),
+  () => (sink += toOciSeccompWasm(DEFAULT_PROFILE, target)!.syscalls!.length),
+);
+const section = toOciSeccomp(DEFAULT_PROFILE, target)!;
+const table = syscallTable("amd64")!;
+const NAMES = ["getpid", "mount", "clone", "socket", "kexec_load", "personality", "read", "ptrace"];
+const NUMBERS = NAMES.map((n) => table[n]);
+// The WASM evaluator wins mostly by its algorithm (rules indexed by syscall once per section), not by
+// being WASM: this TS variant does the same, so the last column separates the two.
+const PREC: Record<string, number> = {
+  SCMP_ACT_KILL_PROCESS: 8,
+  SCMP_ACT_KILL_THREAD: 7,
+  SCMP_ACT_KILL: 7,
+  SCMP_ACT_TRAP: 6,
+  SCMP_ACT_ERRNO: 5,
+  SCMP_ACT_NOTIFY: 4,
+  SCMP_ACT_TRACE: 3,
+  SCMP_ACT_LOG: 2,
+  SCMP_ACT_ALLOW: 1,
+};
+function indexRules(s: OciSeccomp): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  (s.syscalls ?? []).forEach((r, i) => {
+    for (const n of new Set(r.names)) m.set(n, [...(m.get(n) ?? []), i]);
+  });
+  return m;
+}
+const byName = indexRules(section);
+function indexedAction(name: string, args: number[]): string {
+  let best = -1;
+  let bestPrec = -1;
+  for (const i of byName.get(name) ?? []) {
+    const r = section.syscalls![i];
+    if (!ruleMatches(r, args)) continue;
+    const p = PREC[r.action] ?? 0;
+    if (best < 0 || p > bestPrec) [best, bestPrec] = [i, p];
+  }
+  return best < 0 ? section.defaultAction : section.syscalls![best].action;
+}
+pair(
+  "seccomp: seccompVerdict by name (8 calls)",
+  () => {
+    for (const n of NAMES) sink += seccompVerdict(section, n, [0x10000000]).action.length;
+  },
+  () => {
+    for (const n of NAMES) sink += seccompVerdictWasm(section, n, [0x10000000]).action.length;
+  },
+  NAMES.length,
+  () => {
+    for (const n of NAMES) sink += indexedAction(n, [0x10000000]).length;
+  },
+);
+pair(
+  "seccomp: seccompVerdict by number (8 calls)",
+  () => {
+    for (const n of NUMBERS) sink += seccompVerdict(section, n, [2]).action.length;
+  },
+  () => {
+    for (const n of NUMBERS) sink += seccompVerdictWasm(section, n, [2]).action.length;
+  },
+  NUMBERS.length,
+);
+
+// --- report -----------------------------------------------------------------------------------------
+const fmt = (x: number) =>
+  x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0);
+const w = Math.max(...rows.map((r) => r.name.length));
+console.log(
+  `${"module / function".padEnd(w)}  ${"TS ops/s".padStart(10)}  ${"WASM ops/s".padStart(10)}  WASM/TS` +
+    "   (TS with the WASM algorithm: ops/s, WASM/that)",
+);
+for (const r of rows) {
+  const same = r.tsSameAlgorithm === undefined
+    ? ""
+    : `   (${fmt(r.tsSameAlgorithm)}, ${(r.wasm / r.tsSameAlgorithm).toFixed(2)}×)`;
+  const ratio = (r.wasm / r.ts).toFixed(2);
+  console.log(
+    `${r.name.padEnd(w)}  ${fmt(r.ts).padStart(10)}  ${fmt(r.wasm).padStart(10)}  ${ratio}×${same}`,
+  );
+}
+console.log(
+  `(deno ${Deno.version.deno}, v8 ${Deno.version.v8}; median of ${ROUNDS} rounds of ${ROUND_MS} ms; sink ${
+    sink > 0
+  })`,
+);

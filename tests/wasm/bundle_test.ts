@@ -1,0 +1,50 @@
+/**
+ * The plugin's way of loading the modules: `deno bundle --platform deno` (what scripts/build.sh does)
+ * keeps the embedded bytes, and the bundle runs with no permission at all — loading the WASM widens
+ * nothing.
+ */
+import { assertEquals } from "../harness/assert.ts";
+
+Deno.test("bundle: the wrappers run from a deno bundle with no permissions", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cdrv-wasm-bundle-" });
+  try {
+    const src = new URL("../../src/wasm/", import.meta.url).href;
+    const spec = new URL("../../src/spec/", import.meta.url).href;
+    await Deno.writeTextFile(
+      `${dir}/entry.ts`,
+      `import { parseReferenceWasm } from "${src}imageref.ts";
+import { statsDeltaWasm } from "${src}stats.ts";
+import { seccompVerdictWasm, toOciSeccompWasm } from "${src}seccomp.ts";
+import { DEFAULT_PROFILE } from "${spec}seccomp.ts";
+const prev = new Float64Array(14), cur = new Float64Array(14);
+prev[0] = 1; cur[0] = 1e9 + 1; cur[1] = 5e8;
+const s = toOciSeccompWasm(DEFAULT_PROFILE, { arch: "amd64", kernel: "6.1", capabilities: [] });
+console.log(JSON.stringify([
+  parseReferenceWasm("redis:7"),
+  statsDeltaWasm(prev, cur, 2000)[0],
+  seccompVerdictWasm(s, "kexec_load").action,
+]));
+`,
+    );
+    const deno = Deno.execPath();
+    const bundle = await new Deno.Command(deno, {
+      args: ["bundle", "--quiet", "--platform", "deno", "-o", `${dir}/out.js`, `${dir}/entry.ts`],
+      stderr: "piped",
+    }).output();
+    assertEquals(bundle.code, 0, new TextDecoder().decode(bundle.stderr));
+    const run = await new Deno.Command(deno, {
+      args: ["run", "--no-prompt", "--no-config", `${dir}/out.js`],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(run.code, 0, new TextDecoder().decode(run.stderr));
+    assertEquals(JSON.parse(new TextDecoder().decode(run.stdout)), [
+      { domain: "docker.io", path: "library/redis", tag: "7" },
+      50,
+      "SCMP_ACT_ERRNO",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
