@@ -65,6 +65,13 @@ export const pluginSpec = object({
     object({
       image: withDefault(attr("bool", "Remove images no task uses any more."), "true"),
       image_delay: withDefault(attr("string", "How long an unused image is kept before removal."), `"3m"`),
+      container: withDefault(
+        attr(
+          "bool",
+          "Remove a task's container and snapshot on DestroyTask; `false` keeps them for inspection (`ctr containers info`) until the task restarts in its alloc.",
+        ),
+        "true",
+      ),
     }),
     "Garbage collection.",
   ),
@@ -82,7 +89,7 @@ export interface PluginConfig {
   registryHostsDir: string;
   auth: { username?: string; password?: string; helper?: string };
   volumes: { enabled: boolean; selinuxLabel?: "z" | "Z" };
-  gc: { image: boolean; imageDelayMs: number };
+  gc: { image: boolean; imageDelayMs: number; container: boolean };
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -140,7 +147,11 @@ export function readPluginConfig(value: CtyValue): PluginConfig {
       enabled: volumes.bool("enabled", true),
       selinuxLabel: volumes.oneOf("selinuxlabel", ["z", "Z"]),
     },
-    gc: { image: gc.bool("image", true), imageDelayMs: gc.duration("image_delay", "3m") },
+    gc: {
+      image: gc.bool("image", true),
+      imageDelayMs: gc.duration("image_delay", "3m"),
+      container: gc.bool("container", true),
+    },
   };
 }
 

@@ -22,7 +22,6 @@ import {
   type TaskStats,
 } from "../gen/nomad/driver.ts";
 import type { Duration } from "../gen/google/protobuf/duration.ts";
-import type { Timestamp } from "../gen/google/protobuf/timestamp.ts";
 import type { Logger } from "../log/hclog.ts";
 import { registerSecret } from "../log/hclog.ts";
 import { RpcError, serverStream, sleep, unary } from "../plugin/rpc.ts";
@@ -39,25 +38,14 @@ import { deleteContainer } from "../containerd/containers.ts";
 import { ImageCoordinator, PullError } from "../image/coordinator.ts";
 import { checkPathAllowed } from "./permissions.ts";
 import { PLUGIN_NAME, PLUGIN_VERSION } from "../version.ts";
-import { type DriverState, type Exit, STATS, type TaskHandle } from "./handle.ts";
+import type { DriverState, Exit, TaskHandle } from "./handle.ts";
 import { recoverNomadTask, startNomadTask } from "./lifecycle.ts";
 import { signalNumber } from "./signals.ts";
 import { containerId, parseTaskId } from "./ids.ts";
-import { execOnce, execStream } from "./exec.ts";
-import { CPUUsage_Fields as CpuF, MemoryUsage_Fields as MemF } from "../gen/nomad/driver.ts";
-
-/** Go's zero time, which Nomad expects for "not yet". */
-const ZERO_TIME: Timestamp = { seconds: -62135596800n, nanos: 0 };
-
-function ts(ms: number): Timestamp {
-  if (!ms) return ZERO_TIME;
-  return { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
-}
-
-function durMs(d: Duration | undefined, fallback: number): number {
-  if (!d) return fallback;
-  return Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
-}
+import { execOnce } from "./exec.ts";
+import { durMs, ts, ZERO_TIME } from "./proto_time.ts";
+import { toNomadStats } from "./nomad_stats.ts";
+import { streamExec } from "./exec_stream.ts";
 
 function exitResult(e: Exit | undefined): ExitResult {
   return { exitCode: e?.exitCode ?? 0, signal: e?.signal ?? 0, oomKilled: e?.oomKilled ?? false };
@@ -278,46 +266,6 @@ function transient(e: unknown): boolean {
   return e instanceof ContainerdError && e.unavailable;
 }
 
-function toNomadStats(taskId: string, atMs: number, r: Float64Array, cgroupVersion: 1 | 2): TaskStats {
-  const big = (x: number) => BigInt(Math.max(0, Math.round(x)));
-  const memFields = cgroupVersion === 1
-    ? [MemF.RSS, MemF.CACHE, MemF.SWAP, MemF.USAGE, MemF.MAX_USAGE, MemF.KERNEL_USAGE, MemF.KERNEL_MAX_USAGE]
-    : [MemF.RSS, MemF.CACHE, MemF.SWAP, MemF.USAGE];
-  return {
-    id: taskId,
-    timestamp: ts(atMs),
-    aggResourceUsage: {
-      cpu: {
-        systemMode: r[STATS.CPU_SYSTEM_PERCENT],
-        userMode: r[STATS.CPU_USER_PERCENT],
-        totalTicks: r[STATS.CPU_TOTAL_TICKS],
-        throttledPeriods: big(r[STATS.THROTTLED_PERIODS]),
-        throttledTime: big(r[STATS.THROTTLED_TIME_NS]),
-        percent: r[STATS.CPU_PERCENT],
-        measuredFields: [
-          CpuF.SYSTEM_MODE,
-          CpuF.USER_MODE,
-          CpuF.TOTAL_TICKS,
-          CpuF.THROTTLED_PERIODS,
-          CpuF.THROTTLED_TIME,
-          CpuF.PERCENT,
-        ],
-      },
-      memory: {
-        rss: big(r[STATS.MEM_RSS]),
-        cache: big(r[STATS.MEM_CACHE]),
-        maxUsage: big(r[STATS.MEM_MAX_USAGE]),
-        kernelUsage: big(r[STATS.MEM_KERNEL]),
-        kernelMaxUsage: big(r[STATS.MEM_KERNEL_MAX]),
-        usage: big(r[STATS.MEM_USAGE]),
-        swap: big(r[STATS.MEM_SWAP]),
-        measuredFields: memFields,
-      },
-    },
-    resourceUsageByPid: {},
-  };
-}
-
 /** The BasePlugin and Driver services bound to one {@linkcode Driver}. */
 export function driverServices(d: Driver): Service[] {
   const log = d.logger;
@@ -418,7 +366,7 @@ export function driverServices(d: Driver): Service[] {
       },
     ),
     execTaskStreaming: (call: grpc.ServerDuplexStream<ExecTaskStreamingRequest, ExecTaskStreamingResponse>) =>
-      streamExec(d, call),
+      streamExec((taskId) => ({ conn: d.ready().conn, containerId: d.handle(taskId).containerId }), call),
     createNetwork: unary(log, "CreateNetwork", () => {
       throw new RpcError(grpc.status.UNIMPLEMENTED, "containerd-driver does not create networks; Nomad does");
     }),
@@ -431,70 +379,3 @@ export function driverServices(d: Driver): Service[] {
     { definition: DriverService, implementation: driver },
   ];
 }
-
-/** ExecTaskStreaming: setup first, then stdin / tty size; output, then the exit, then end. */
-function streamExec(
-  d: Driver,
-  call: grpc.ServerDuplexStream<ExecTaskStreamingRequest, ExecTaskStreamingResponse>,
-): void {
-  let session: Awaited<ReturnType<typeof execStream>> | undefined;
-  const pending: ExecTaskStreamingRequest[] = [];
-  let ended = false;
-  const fail = (e: unknown) => {
-    if (ended) return;
-    ended = true;
-    const code = e instanceof RpcError ? e.code : grpc.status.INTERNAL;
-    call.destroy(Object.assign(new Error((e as Error).message), { code, details: (e as Error).message }));
-  };
-  const apply = async (m: ExecTaskStreamingRequest) => {
-    if (!session) return;
-    if (m.ttySize) await session.resize(m.ttySize.width, m.ttySize.height);
-    if (m.stdin?.data?.length) await session.write(m.stdin.data);
-    if (m.stdin?.close) await session.closeStdin();
-  };
-  let chain = Promise.resolve();
-  call.on("data", (m: ExecTaskStreamingRequest) => {
-    if (m.setup && !session) {
-      const { conn } = d.ready();
-      const h = d.handle(m.setup.taskId);
-      const enc = (b: Uint8Array): ExecTaskStreamingIOOperation => ({ data: b, close: false });
-      execStream(conn, h.containerId, m.setup.command, m.setup.tty, {
-        onStdout: (b) =>
-          !ended && call.write({ stdout: enc(b), stderr: undefined, exited: false, result: undefined }),
-        onStderr: (b) =>
-          !ended && call.write({ stdout: undefined, stderr: enc(b), exited: false, result: undefined }),
-      }).then(async (s) => {
-        session = s;
-        for (const p of pending.splice(0)) await apply(p);
-        const code = await s.done;
-        if (ended) return;
-        const close = { data: new Uint8Array(), close: true };
-        call.write({ stdout: close, stderr: undefined, exited: false, result: undefined });
-        call.write({ stdout: undefined, stderr: close, exited: false, result: undefined });
-        call.write({
-          stdout: undefined,
-          stderr: undefined,
-          exited: true,
-          result: { exitCode: code, signal: 0, oomKilled: false },
-        });
-        ended = true;
-        call.end();
-      }).catch(fail);
-      return;
-    }
-    if (!session) {
-      pending.push(m);
-      return;
-    }
-    chain = chain.then(() => apply(m)).catch(fail);
-  });
-  call.on("cancelled", () => {
-    if (!ended) {
-      ended = true;
-      session?.kill();
-    }
-  });
-  call.on("error", () => {});
-}
-
-type ExecTaskStreamingIOOperation = { data: Uint8Array; close: boolean };

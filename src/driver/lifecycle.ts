@@ -2,16 +2,18 @@
  * Starting and recovering tasks: the ordered steps from Nomad's TaskConfig to a running containerd
  * task, with every created thing undone when a later step fails.
  *
- * Start: decode and validate the config (every option the spec can judge without the image) → image (coordinator: shared pulls, progress events) → host
+ * Start: decode and validate the config (every option the spec can judge without the image) → image
+ * (`load`: imported from the archive in the task dir; then the coordinator: shared pulls, progress events) → host
  * files (/etc/hosts, resolv.conf) → OCI spec → snapshot → container → task with Nomad's own log FIFOs
  * as stdout/stderr (no copying through this process, so logs flow while the plugin is down) → start.
  *
  * @module
  */
+import * as grpc from "@grpc/grpc-js";
 import type { TaskConfig as NomadTaskConfig } from "../gen/nomad/driver.ts";
 import type { Containerd } from "../containerd/connection.ts";
 import { ContainerdError } from "../containerd/connection.ts";
-import { createContainer, deleteContainer } from "../containerd/containers.ts";
+import { createContainer, deleteContainer, getContainer } from "../containerd/containers.ts";
 import { createTask, deleteTask, startTask, TaskStatus } from "../containerd/tasks.ts";
 import { prepareSnapshot, removeSnapshot } from "../containerd/snapshots.ts";
 import { createLease, deleteLease } from "../containerd/leases.ts";
@@ -25,13 +27,16 @@ import { containerLabels } from "../spec/labels.ts";
 import { hostnameFile, hostsFile, resolvConf } from "../spec/files.ts";
 import { specJson } from "../spec/oci.ts";
 import { effectiveUser, resolveUser } from "../spec/opts/user.ts";
+import { resolveGroups } from "../spec/opts/groups.ts";
+import { loadArchive, LoadError } from "../image/load.ts";
 import { wantedDevicePaths } from "../spec/opts/devices.ts";
 import type { HostFacts, HostFiles, SpecInput } from "../spec/input.ts";
 import { ConfigError } from "../spec/values.ts";
 import { containerId as makeContainerId, parseTaskId } from "./ids.ts";
 import { toNomadTask } from "./nomad_task.ts";
-import { type DriverState, TaskHandle } from "./handle.ts";
-import { checkPathAllowed } from "./permissions.ts";
+import { type DriverState, KEPT_LABEL, TaskHandle } from "./handle.ts";
+import { checkPathAllowed, EXTRA_PATHS_ENV } from "./permissions.ts";
+import { RpcError } from "../plugin/rpc.ts";
 import { readImageFile } from "./user.ts";
 import { allHostDevices, checkHostFile, statDevices } from "./devices.ts";
 
@@ -116,13 +121,18 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
 
   const undo = new Undo();
   try {
-    // 2. The image: one pull shared by concurrent starts; none when present (unless force_pull).
+    // 2. The image: one pull shared by concurrent starts; none when present (unless force_pull). With
+    // `load`, imported from the archive first (inside acquire, once this task holds the image, so its GC
+    // cannot race the import), and then found present: nothing is pulled.
     const t0 = performance.now();
     const image = await ctx.images.acquire(task.image, cfg.id, {
       auth: task.auth,
       forcePull: task.forcePull,
       timeoutMs: task.imagePullTimeoutMs,
       onProgress: progressReporter(ctx, cfg.id),
+      load: task.load
+        ? () => loadTaskArchive(ctx, cfg.id, nomad.dirs.task, task.load!, task.image)
+        : undefined,
     });
     undo.push("release image", () => Promise.resolve(ctx.images.release(task.image, cfg.id)));
     log.debug("image ready", { image: image.name, ms: Math.round(performance.now() - t0) });
@@ -144,6 +154,7 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
       cgroupsPath: `/${config.namespace}/${cid}`,
     };
     input.files = await writeHostFiles(input);
+    await removeKeptContainer(ctx, cid);
     const lease = await createLease(conn, { id: `cdrv-start-${cid}-${Date.now()}`, expireMs: 10 * 60_000 });
     try {
       // A writable snapshot on the image's top layer.
@@ -156,13 +167,16 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
         const passwd = await readImageFile(mounts, "/etc/passwd");
         input.resolvedUser = resolveUser(user, passwd, await readImageFile(mounts, "/etc/group"));
       }
+      if (task.groupAdd.some((g) => !/^\d+$/.test(g))) {
+        input.resolvedGroups = resolveGroups(task.groupAdd, await readImageFile(mounts, "/etc/group"));
+      }
       // 4. The spec (pure), from everything gathered.
       const spec = buildSpec(input);
       // 5. The container record (holds the snapshot from here on) and 6. the task.
       await createContainer(conn, {
         id: cid,
         image: image.name,
-        labels: containerLabels(input),
+        labels: { ...containerLabels(input), ...(config.gc.container ? {} : { [KEPT_LABEL]: "true" }) },
         spec: specJson(spec),
         snapshotter,
         snapshotKey: cid,
@@ -183,6 +197,7 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
       snapshotKey: cid,
       snapshotter,
       startedAtMs: Date.now(),
+      ...(config.gc.container ? {} : { keepContainer: true }),
     };
     const handle = new TaskHandle(cfg.id, state, cfg, conn, log);
     await handle.recordOomBaseline();
@@ -199,6 +214,64 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
     }
     throw e;
   }
+}
+
+/**
+ * gc.container = false keeps a task's container and snapshot after DestroyTask. Nomad reuses the
+ * container id when it restarts the task in the same alloc: the kept one of the earlier run (marked with
+ * {@linkcode KEPT_LABEL}, no task left) is removed first. Anything else with the id is left alone, and
+ * the start fails as "already exists".
+ */
+async function removeKeptContainer(ctx: StartContext, cid: string): Promise<void> {
+  let labels: Record<string, string>;
+  try {
+    labels = (await getContainer(ctx.conn, cid)).labels;
+  } catch (e) {
+    if (e instanceof ContainerdError && e.notFound) return;
+    throw e;
+  }
+  if (labels[KEPT_LABEL] !== "true") return;
+  try {
+    await deleteTask(ctx.conn, cid);
+  } catch (e) {
+    if (!(e instanceof ContainerdError && e.notFound)) return; // a task still there: not ours to remove
+  }
+  await deleteContainer(ctx.conn, cid);
+  await removeSnapshot(ctx.conn, ctx.config.snapshotter, cid).catch(() => {});
+  ctx.logger.info("removed the kept container of an earlier run", { container: cid });
+}
+
+/**
+ * `load`: imports the archive (a path in the task dir) into containerd. A missing or unreadable archive,
+ * or one that does not hold `image`, is a config error naming `load`.
+ */
+async function loadTaskArchive(
+  ctx: StartContext,
+  taskId: string,
+  taskDir: string,
+  load: string,
+  image: string,
+): Promise<void> {
+  const path = `${taskDir}/${load}`;
+  checkPathAllowed("task config", "load", path, "read");
+  ctx.event(taskId, `Loading image ${image} from ${load}`, { image, phase: "load" });
+  const t0 = performance.now();
+  try {
+    await loadArchive(ctx.conn, path, image, { snapshotter: ctx.config.snapshotter, logger: ctx.logger });
+  } catch (e) {
+    if (e instanceof LoadError) {
+      throw new ConfigError(
+        "task config",
+        "load",
+        `"${load}" cannot be loaded: ${e.message}; use an archive made by "docker save" or "skopeo copy ... oci-archive:<file>:<image>" that holds "image"`,
+      );
+    }
+    throw e;
+  }
+  ctx.event(taskId, `Loaded ${image} from ${load} in ${((performance.now() - t0) / 1000).toFixed(1)} s`, {
+    image,
+    phase: "done",
+  });
 }
 
 /**
@@ -237,7 +310,21 @@ function mb(n: number): string {
 /** Writes /etc/hosts, /etc/hostname and resolv.conf for the task into its dir; returns their paths. */
 async function writeHostFiles(input: SpecInput): Promise<HostFiles> {
   const dir = `${input.nomad.dirs.task}/.cdrv`;
-  await Deno.mkdir(dir, { recursive: true });
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (e) {
+    // Deno's own text ends "run again with the --allow-write flag", which an operator cannot do: say
+    // where the grant comes from instead, and keep what the sandbox said.
+    if (e instanceof Deno.errors.NotCapable) {
+      throw new RpcError(
+        grpc.status.FAILED_PRECONDITION,
+        `Nomad's task dir "${input.nomad.dirs.task}" is outside the paths the plugin may write; the Deno ` +
+          `sandbox refused: ${e.message.replace(/, run again with .*$/, "")}; add Nomad's data_dir to ` +
+          `${EXTRA_PATHS_ENV} (colon-separated) in the Nomad agent's environment`,
+      );
+    }
+    throw e;
+  }
   const read = async (p: string) => {
     try {
       return await Deno.readTextFile(p);

@@ -12,7 +12,6 @@ import { DEFAULT_PROFILE } from "../../src/spec/seccomp.ts";
 import { seccompVerdictWasm, toOciSeccompWasm } from "../../src/wasm/seccomp.ts";
 import { type SpecSuite, specTest } from "../spec/suite.ts";
 
-
 /** applet command → the syscalls it may make for its one job */
 const PROBES: [string, string, string[]][] = [
   ["mkdir", "mkdir /tmp/d", ["mkdir", "mkdirat"]],
