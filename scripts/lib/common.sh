@@ -2,7 +2,7 @@
 # Everything installed lives in CDRV_CACHE, outside the repo, so a fresh clone stays clean.
 set -euo pipefail
 CDRV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-CDRV_CACHE=${CDRV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cdrv}
+export CDRV_CACHE=${CDRV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cdrv}
 CDRV_BIN=$CDRV_CACHE/bin
 DENO_VERSION=2.9.6
 NOMAD_VERSION=1.10.5
@@ -10,6 +10,7 @@ NOMAD_COMMIT=a3b86c697f38ab032e1acaae8503ed10815bc4a2
 BUF_VERSION=1.74.0
 TS_PROTO_VERSION=2.18.0
 ASC_VERSION=0.28.20
+PLAYWRIGHT_VERSION=1.65.1
 export DENO_DIR=${DENO_DIR:-$CDRV_CACHE/deno_dir}
 export DENO_NO_UPDATE_CHECK=1
 # Go lives in /usr/local/go on these machines; CI may not have it on PATH.

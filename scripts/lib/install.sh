@@ -15,9 +15,13 @@ cdrv_install_codegen() {
   if [ -x "$CDRV_CACHE/tools/node_modules/.bin/buf" ] &&
     [ "$("$CDRV_CACHE/tools/node_modules/.bin/buf" --version)" = "$BUF_VERSION" ] &&
     grep -q "\"version\": \"$TS_PROTO_VERSION\"" "$CDRV_CACHE/tools/node_modules/ts-proto/package.json" 2>/dev/null &&
-    [ -d "$CDRV_CACHE/tools/node_modules/assemblyscript" ]; then return 0; fi
-  cdrv_log "installing buf $BUF_VERSION, ts-proto $TS_PROTO_VERSION, assemblyscript $ASC_VERSION"
+    grep -q "\"version\": \"$ASC_VERSION\"" "$CDRV_CACHE/tools/node_modules/assemblyscript/package.json" 2>/dev/null &&
+    grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" "$CDRV_CACHE/tools/node_modules/playwright-core/package.json" 2>/dev/null; then
+    return 0
+  fi
+  cdrv_log "installing buf $BUF_VERSION, ts-proto $TS_PROTO_VERSION, assemblyscript $ASC_VERSION, playwright-core $PLAYWRIGHT_VERSION"
   mkdir -p "$CDRV_CACHE/tools"
   npm install --silent --no-audit --no-fund --prefix "$CDRV_CACHE/tools" \
-    "@bufbuild/buf@$BUF_VERSION" "ts-proto@$TS_PROTO_VERSION" "assemblyscript@$ASC_VERSION" >&2
+    "@bufbuild/buf@$BUF_VERSION" "ts-proto@$TS_PROTO_VERSION" "assemblyscript@$ASC_VERSION" \
+    "playwright-core@$PLAYWRIGHT_VERSION" >&2
 }

@@ -66,14 +66,18 @@ Deno.test({
     const server = await serve();
     const artefacts = Deno.env.get("CDRV_TEST_DIR") ?? Deno.env.get("TMPDIR") ?? "/tmp";
     try {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "tests/wasm/browser_driver.ts", server.url, artefacts],
+      const playwright = `${Deno.env.get("CDRV_CACHE") ?? `${Deno.env.get("HOME")}/.cache/cdrv`}` +
+        "/tools/node_modules/playwright-core/index.mjs";
+      Deno.statSync(playwright); // installed by scripts/lib/install.sh (cdrv_install_codegen)
+      const out = await new Deno.Command("node", {
+        args: ["tests/wasm/browser_driver.mjs", server.url, artefacts],
+        env: { CDRV_PLAYWRIGHT_CORE: playwright },
         cwd: root,
         stdout: "piped",
         stderr: "piped",
       }).output();
       const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-      assert(out.code === 0, `browser_driver.ts failed:\n${text}`);
+      assert(out.code === 0, `browser_driver.mjs failed:\n${text}`);
       console.log(text.trim());
     } finally {
       await server.stop();

@@ -1,21 +1,25 @@
 /**
  * Drives the playground in Debian's chromium with playwright-core; run by browser_test.ts as
- * `deno run -A tests/wasm/browser_driver.ts <url> <artefact dir>` (playwright-core reads /proc, which Deno
- * grants only with --allow-all, so it runs in its own process rather than inside the test runner).
+ * `node tests/wasm/browser_driver.mjs <url> <artefact dir>`. It runs under Node, not Deno: playwright-core
+ * reads /proc, which Deno grants only with --allow-all, and nothing in this project runs with that.
+ * playwright-core comes from the tools cache (scripts/lib/install.sh), its path in CDRV_PLAYWRIGHT_CORE.
  * Exits non-zero with the failed check on stderr.
- *
- * @module
  */
-import { chromium } from "playwright-core";
-import { assert, assertEquals } from "../harness/assert.ts";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const { chromium } = await import(process.env.CDRV_PLAYWRIGHT_CORE);
+const assertEquals = (a, b, msg) => assert.deepStrictEqual(a, b, msg);
 
 const CHROMIUM = "/usr/bin/chromium";
-const [url, artefacts] = Deno.args;
+const [url, artefacts] = process.argv.slice(2);
 
-const cloneIs = (action: string) =>
+const cloneIs = (action) =>
   `document.querySelector("#verdicts tr[data-syscall=clone] td:nth-child(3)")?.textContent === "${action}"`;
 
-const profileDir = await Deno.makeTempDir({ prefix: "cdrv-chromium-" });
+const profileDir = mkdtempSync(join(process.env.TMPDIR ?? tmpdir(), "cdrv-chromium-"));
 const browser = await chromium.launchPersistentContext(profileDir, {
   executablePath: CHROMIUM,
   headless: true,
@@ -32,9 +36,9 @@ const browser = await chromium.launchPersistentContext(profileDir, {
 });
 try {
   const page = browser.pages()[0] ?? await browser.newPage();
-  const consoleErrors: string[] = [];
+  const consoleErrors = [];
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
-  const wasmRequests: string[] = [];
+  const wasmRequests = [];
   page.on("request", (r) => {
     if (r.url().endsWith(".wasm")) wasmRequests.push(new URL(r.url()).pathname);
   });
@@ -62,18 +66,16 @@ target = "/cache"
   await page.waitForFunction(`document.body.dataset.rendered !== ${JSON.stringify(before)}`);
   assertEquals(await page.textContent("#errors"), "");
   assertEquals(await page.textContent("[data-testid=ref-normalized]"), "ghcr.io/acme/api:2.1");
-  const spec = JSON.parse((await page.textContent("#spec"))!);
+  const spec = JSON.parse(await page.textContent("#spec"));
   assertEquals(spec.hostname, "api-1");
   assertEquals(spec.linux.resources.pids, { limit: 64 });
   assertEquals(spec.process.capabilities.bounding, ["CAP_NET_BIND_SERVICE"]);
   assert(spec.process.args.includes("--listen"), JSON.stringify(spec.process.args));
   assert(
-    spec.mounts.some((m: { destination: string; type: string }) =>
-      m.destination === "/cache" && m.type === "tmpfs"
-    ),
+    spec.mounts.some((m) => m.destination === "/cache" && m.type === "tmpfs"),
   );
   assertEquals(spec.linux.seccomp.defaultAction, "SCMP_ACT_ERRNO");
-  assert((await page.textContent("#seccomp-summary"))!.includes("WASM conversion matches"));
+  assert((await page.textContent("#seccomp-summary")).includes("WASM conversion matches"));
 
   // the image field overrides config.image
   await page.fill("#image", "redis");
@@ -101,10 +103,10 @@ target = "/cache"
   await page.fill("#args", "");
   const shot = `${artefacts}/playground.png`;
   await page.screenshot({ path: shot, fullPage: true });
-  assert(Deno.statSync(shot).size > 10_000, "screenshot written");
+  assert(statSync(shot).size > 10_000, "screenshot written");
   console.log(`screenshot: ${shot}`);
   assertEquals(consoleErrors, []);
 } finally {
   await browser.close();
-  await Deno.remove(profileDir, { recursive: true }).catch(() => {});
+  rmSync(profileDir, { recursive: true, force: true });
 }
