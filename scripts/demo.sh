@@ -102,6 +102,16 @@ fi
 port=$(nomad alloc status -json "$alloc" | jq -r '.AllocatedResources.Shared.Ports[] | select(.Label=="db") | .Value')
 nomad alloc status "$alloc"
 echo
-echo "redis-cli -p $port ping → $(redis-cli -h 127.0.0.1 -p "$port" ping)"
+pong=""
+for _ in $(seq 1 20); do
+  pong=$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null || true)
+  [ "$pong" = PONG ] && break
+  sleep 0.5
+done
+echo "redis-cli -p $port ping → ${pong:-no answer}"
+if [ "$pong" != PONG ]; then
+  echo "redis did not answer on its mapped port; see $DEMO/nomad.log" >&2
+  exit 1
+fi
 echo
 echo "The demo keeps running (Nomad UI/API at $NOMAD_ADDR). Stop it with: ./scripts/demo.sh stop"
