@@ -50,6 +50,12 @@ export interface AcquireOptions {
   timeoutMs: number;
   onProgress?: (p: PullProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Puts the image into containerd some other way first (a task's `load` archive), once the holder is
+   * counted and a pending GC of the same image is over, so GC cannot remove it before it is used. Its
+   * errors are thrown as they are.
+   */
+  load?: () => Promise<void>;
 }
 
 interface InFlight {
@@ -117,6 +123,16 @@ export class ImageCoordinator {
     if (e.gcTimer !== undefined) {
       clearTimeout(e.gcTimer);
       e.gcTimer = undefined;
+    }
+    if (opts.load) {
+      try {
+        if (e.deleting) await e.deleting;
+        await opts.load();
+      } catch (err) {
+        e.holders.delete(holder);
+        this.#maybeForget(name, e);
+        throw err;
+      }
     }
     try {
       if (e.deleting) await e.deleting;

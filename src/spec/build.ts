@@ -24,20 +24,25 @@ import { withRlimits } from "./opts/rlimits.ts";
 import { withOomScoreAdj } from "./opts/oom.ts";
 import { withSeccomp } from "./opts/seccomp.ts";
 import { withInit } from "./opts/init.ts";
+import { withSecurityOpt } from "./opts/security_opt.ts";
+import { withGroupAdd } from "./opts/groups.ts";
 
 /**
  * The SpecOpts in the order they run. Order matters in three places: seccomp after capabilities (its
  * rules depend on the final bounding set), init after process and mounts (it wraps the args and adds a
- * mount), resources after devices (both write linux.resources).
+ * mount), resources after devices (both write linux.resources); groups after user (it appends to the
+ * user's groups), security_opt after privileged (it may turn no_new_privileges back on).
  */
 export const SPEC_OPTS: readonly [string, SpecOpt][] = [
   ["process", withProcess],
   ["env", withEnv],
   ["user", withUser],
+  ["groups", withGroupAdd],
   ["cwd", withCwd],
   ["hostname", withHostname],
   ["capabilities", withCapabilities],
   ["privileged", withPrivileged],
+  ["security_opt", withSecurityOpt],
   ["namespaces", withNamespaces],
   ["rootfs", withRootfs],
   ["mounts", withMounts],
@@ -69,7 +74,7 @@ export function buildSpec(input: SpecInput): OciSpec {
 }
 
 /** The SpecOpts that read the image (its config, or the user looked up in its files). */
-export const IMAGE_OPTS: ReadonlySet<string> = new Set(["process", "env", "user", "cwd"]);
+export const IMAGE_OPTS: ReadonlySet<string> = new Set(["process", "env", "user", "groups", "cwd"]);
 
 /**
  * Runs every SpecOpt that does not need the image on a scratch spec and throws what they throw: the

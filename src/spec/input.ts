@@ -158,6 +158,8 @@ export interface SpecInput {
   seccompProfile?: unknown;
   /** the user resolved from the image; needed when the user (Nomad's or the image's) is a name */
   resolvedUser?: ResolvedUser;
+  /** the gids of task.groupAdd, names looked up in the image's /etc/group (`resolveGroups`) */
+  resolvedGroups?: number[];
   /** stat of each host device path named by task.devices and nomad.devices, keyed by host path */
   devices?: Record<string, HostDevice>;
   /** all host devices (a /dev walk), for privileged tasks */

@@ -95,6 +95,30 @@ export const taskSpec = object({
     "number",
     "CFS period in microseconds (1000 to 1000000) when `cpu_hard_limit` is set; default 100000.",
   ),
+  volumes: attr(
+    stringList,
+    'Host paths bound in as `"/host/path:/container/path[:ro]"` (podman driver style; relative host paths are under the task dir; needs the plugin\'s `volumes.enabled` for paths outside the task and alloc dirs).',
+  ),
+  load: attr(
+    "string",
+    "Image archive (OCI layout tar or `docker save` tar) relative to the task dir, e.g. from an `artifact` block: imported instead of pulled; `image` must name the image it holds.",
+  ),
+  security_opt: attr(
+    stringList,
+    '`["no-new-privileges"]` (also for privileged tasks) or `["no-new-privileges:false"]`; default: no new privileges unless privileged.',
+  ),
+  oom_score_adj: attr(
+    "number",
+    "OOM killer preference, 0 to 1000 (higher: killed first); wins over Nomad's own value.",
+  ),
+  group_add: attr(
+    stringList,
+    "Supplementary groups, names (looked up in the image's /etc/group) or numeric gids.",
+  ),
+  cgroupns: attr(
+    "string",
+    "`private` for a cgroup namespace of its own, `host` for the host's; default: private on cgroup v2, host on v1 (as Docker).",
+  ),
   mounts: blockList(
     object({
       type: withDefault(attr("string", "`bind`, `volume` or `tmpfs`."), `"volume"`),
@@ -180,6 +204,26 @@ export interface TaskConfig {
   /** microseconds */
   cpuCfsPeriod?: number;
   mounts: TaskMount[];
+  /** `volumes`, validated (podman driver style binds) */
+  volumes: TaskVolume[];
+  /** archive path relative to the task dir, cleaned */
+  load?: string;
+  /** from `security_opt`: undefined keeps the default (on unless privileged) */
+  noNewPrivileges?: boolean;
+  /** -1000..1000, from `oom_score_adj` */
+  oomScoreAdj?: number;
+  /** `group_add` as written: names or numeric gids */
+  groupAdd: string[];
+  cgroupns: "" | "host" | "private";
+}
+
+/** One `volumes` entry. */
+export interface TaskVolume {
+  /** host path as written (absolute, or relative to the task dir) */
+  source: string;
+  /** absolute path inside the container, cleaned */
+  target: string;
+  readonly: boolean;
 }
 
 const SCOPE = "task config";
@@ -253,6 +297,7 @@ export function readTaskConfig(value: CtyValue): TaskConfig {
     throw r.error("auth", "needs both username and password");
   }
 
+  const forcePull = r.bool("force_pull", false);
   const command = r.string("command") || undefined;
   const entrypoint = r.raw("entrypoint") === null ? undefined : r.strings("entrypoint");
 
@@ -347,7 +392,7 @@ export function readTaskConfig(value: CtyValue): TaskConfig {
   return {
     image,
     imagePullTimeoutMs,
-    forcePull: r.bool("force_pull", false),
+    forcePull,
     auth: username !== undefined && password !== undefined ? { username, password } : undefined,
     command,
     args: r.strings("args"),
@@ -380,7 +425,91 @@ export function readTaskConfig(value: CtyValue): TaskConfig {
     cpuHardLimit: r.bool("cpu_hard_limit", false),
     cpuCfsPeriod,
     mounts: readMounts(r),
+    volumes: readVolumes(r),
+    load: readLoad(r, forcePull),
+    noNewPrivileges: readSecurityOpt(r),
+    oomScoreAdj: readOomScoreAdj(r),
+    groupAdd: readGroupAdd(r),
+    cgroupns: namespaceMode(r, "cgroupns", ["", "host", "private"]) as TaskConfig["cgroupns"],
   };
+}
+
+function readVolumes(r: Reader): TaskVolume[] {
+  return r.strings("volumes").map((v, i) => {
+    const parts = v.split(":");
+    const [source, target] = parts;
+    const mode = parts[2] ?? "rw";
+    const bad = parts.length < 2 || parts.length > 3 || source === "" || !target?.startsWith("/") ||
+      cleanPath(target) === "/" || !["ro", "rw"].includes(mode);
+    if (bad) {
+      throw r.error(
+        `volumes[${i}]`,
+        `${
+          show(v)
+        } is not a volume; use "/host/path:/container/path" or "/host/path:/container/path:ro", the container path absolute`,
+      );
+    }
+    return { source, target: cleanPath(target), readonly: mode === "ro" };
+  });
+}
+
+function readLoad(r: Reader, forcePull: boolean): string | undefined {
+  const load = r.string("load") || undefined;
+  if (load === undefined) return undefined;
+  const clean = cleanPath(load);
+  if (load.startsWith("/") || clean === "" || clean.split("/").includes("..")) {
+    throw r.error(
+      "load",
+      `${show(load)} is not a path inside the task dir; use a relative path such as "local/image.tar"`,
+    );
+  }
+  if (forcePull) {
+    throw r.error("load", `${show(load)} is set while "force_pull" is true; remove one of them`);
+  }
+  return clean;
+}
+
+function readSecurityOpt(r: Reader): boolean | undefined {
+  let nnp: boolean | undefined;
+  r.strings("security_opt").forEach((o, i) => {
+    const m = /^no-new-privileges(?:[:=](true|false))?$/.exec(o.trim());
+    if (!m) {
+      throw r.error(
+        `security_opt[${i}]`,
+        `${show(o)} is not a supported security option; use "no-new-privileges" or "no-new-privileges:false"`,
+      );
+    }
+    nnp = m[1] !== "false";
+  });
+  return nnp;
+}
+
+function readOomScoreAdj(r: Reader): number | undefined {
+  const raw = r.raw("oom_score_adj");
+  if (raw === null) return undefined;
+  const n = typeof raw === "bigint" ? Number(raw) : raw;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 1000) {
+    throw r.error(
+      "oom_score_adj",
+      `${
+        show(raw)
+      } is not allowed; use a whole number from 0 to 1000 (a negative one would shield the task from the OOM killer at the host's expense)`,
+    );
+  }
+  return n;
+}
+
+function readGroupAdd(r: Reader): string[] {
+  return r.strings("group_add").map((g, i) => {
+    const t = g.trim();
+    if (!/^(?:\d{1,10}|[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?)$/.test(t)) {
+      throw r.error(
+        `group_add[${i}]`,
+        `${show(g)} is not a group; use a group name such as "audio" or a numeric gid such as "1001"`,
+      );
+    }
+    return t;
+  });
 }
 
 function namespaceMode(r: Reader, name: string, allowed: string[]): string {

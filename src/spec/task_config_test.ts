@@ -159,7 +159,7 @@ Deno.test('readTaskConfig: Nomad\'s string-converted values are read ("5" for nu
 
 Deno.test("readTaskConfig: every declared option is read (a wrong type is refused and named)", () => {
   const docs = optionDocs(taskSpec).filter((d) => !d.path.includes(".") && !d.path.includes("[]"));
-  assertEquals(docs.length, 35);
+  assertEquals(docs.length, 41);
   for (const d of docs) {
     if (d.type === "block") continue; // auth: a non-object block reads as empty
     const bad: CtyValue = d.type === "string" ? [1] : d.type === "number" ? "x" : 5.5;

@@ -11,6 +11,9 @@
  * A mount with shared propagation (volume_mount "bidirectional", or `rshared` in `options`) makes the
  * root rshared, as Docker does: otherwise the mount would receive from the host but never send back.
  *
+ * `volumes` entries (the podman driver's `"/host:/container[:ro]"`) are binds like `mounts` of type bind,
+ * under the same policy, blamed as `volumes[i]`.
+ *
  * `volume` mounts behave as the Roblox driver's did: a host path bound into the container. A relative
  * source is relative to the task dir (Roblox's `local/...`). With the plugin's volumes.enabled = false,
  * a bind/volume source outside the task and alloc dirs is an error.
@@ -139,6 +142,19 @@ function taskMounts(input: SpecInput): Tagged[] {
       what: `Nomad's volume_mount at ${m.taskPath}`,
     });
   });
+  const checkSource = (option: string, written: string): string => {
+    const source = mountSource(written, nomad.dirs.task);
+    if (!plugin.volumesEnabled && !isWithin(source, nomad.dirs.task) && !isWithin(source, nomad.dirs.alloc)) {
+      throw new ConfigError(
+        "task config",
+        option,
+        `${
+          show(written)
+        } is outside the task and alloc directories, which the plugin allows only with volumes.enabled = true; use a path under the task directory`,
+      );
+    }
+    return source;
+  };
   task.mounts.forEach((m, i) => {
     const option = `mounts[${i}]`;
     if (m.type === "tmpfs") {
@@ -149,20 +165,25 @@ function taskMounts(input: SpecInput): Tagged[] {
       });
       return;
     }
-    const source = mountSource(m.source, nomad.dirs.task);
-    if (!plugin.volumesEnabled && !isWithin(source, nomad.dirs.task) && !isWithin(source, nomad.dirs.alloc)) {
-      throw new ConfigError(
-        "task config",
-        `${option}.source`,
-        `${
-          show(m.source)
-        } is outside the task and alloc directories, which the plugin allows only with volumes.enabled = true; use a path under the task directory`,
-      );
-    }
+    const source = checkSource(`${option}.source`, m.source);
     const options = [...m.options];
     if (!options.includes("bind") && !options.includes("rbind")) options.unshift("rbind");
     if (!options.some((o) => PROPAGATION_OPTS.includes(o))) options.push("rprivate");
     out.push({ mount: { destination: m.target, type: "bind", source, options }, option, what: option });
+  });
+  task.volumes.forEach((v, i) => {
+    const option = `volumes[${i}]`;
+    const source = checkSource(option, v.source);
+    out.push({
+      mount: {
+        destination: v.target,
+        type: "bind",
+        source,
+        options: ["rbind", v.readonly ? "ro" : "rw", "rprivate"],
+      },
+      option,
+      what: option,
+    });
   });
   return out;
 }
@@ -174,9 +195,10 @@ export const withMounts: SpecOpt = (spec, input) => {
   for (const t of extra) {
     const prev = seen.get(t.mount.destination);
     if (prev) {
+      const blame = t.option || prev.option;
       throw new ConfigError(
         "task config",
-        t.option ? `${t.option}.target` : `${prev.option}.target`,
+        blame.startsWith("volumes") ? blame : `${blame}.target`,
         `${show(t.mount.destination)} is already mounted (${
           t.option ? prev.what : t.what
         }); use another target`,
@@ -224,6 +246,9 @@ export function selinuxRelabels(input: SpecInput): { path: string; label: "z" | 
     }
     for (const m of input.task.mounts) {
       if (m.type !== "tmpfs") out.push({ path: mountSource(m.source, input.nomad.dirs.task), label });
+    }
+    for (const v of input.task.volumes) {
+      out.push({ path: mountSource(v.source, input.nomad.dirs.task), label });
     }
   }
   for (const m of input.nomad.mounts) {

@@ -172,3 +172,28 @@ Deno.test("withMounts: a shared (bidirectional) mount makes the root rshared; a 
     "rshared",
   );
 });
+
+Deno.test("withMounts: volumes are binds (ro honoured, relative under the task dir) under the same policy", () => {
+  const i = exampleInput({ volumes: ["/srv/data:/data:ro", "local/conf:/etc/app"] });
+  const m = mounts(i);
+  assertEquals(m.find((x) => x.destination === "/data"), {
+    destination: "/data",
+    type: "bind",
+    source: "/srv/data",
+    options: ["rbind", "ro", "rprivate"],
+  });
+  assertEquals(m.find((x) => x.destination === "/etc/app")?.source, `${i.nomad.dirs.task}/local/conf`);
+  const off = exampleInput({ volumes: ["local/ok:/ok", "/etc:/host-etc"] }, {
+    plugin: { allowPrivileged: true, volumesEnabled: false },
+  });
+  const e = assertThrows(() => mounts(off), ConfigError) as ConfigError;
+  assertEquals(
+    e.message,
+    `task config "volumes[1]": "/etc" is outside the task and alloc directories, which the plugin allows only with volumes.enabled = true; use a path under the task directory`,
+  );
+  const twice = exampleInput({ volumes: ["/a:/local"] });
+  assertEquals(
+    (assertThrows(() => mounts(twice), ConfigError) as ConfigError).message,
+    `task config "volumes[0]": "/local" is already mounted (Nomad's task directory); use another target`,
+  );
+});

@@ -1,7 +1,9 @@
 /**
  * linux.namespaces: new mount, UTS, PID and IPC namespaces unless `pid_mode`/`ipc_mode` is "host"; the
  * network namespace by Nomad's isolation (host → none, group/task → join the path Nomad made, none → a new
- * empty one) or `host_network`; a cgroup namespace on cgroup v2 hosts (Docker's default there).
+ * empty one) or `host_network`; a cgroup namespace by `cgroupns` ("private" or "host"), by default on
+ * cgroup v2 hosts only (Docker's default). The kernel gives cgroup namespaces on v1 hosts too: there a
+ * private one makes /proc/self/cgroup show "/" for the container's own cgroups.
  * pid_mode "host" is refused when the plugin's allow_privileged is false.
  *
  * @module
@@ -37,6 +39,7 @@ export const withNamespaces: SpecOpt = (spec, input) => {
     if (!net.path) throw new Error(`network mode ${net.mode} without a namespace path`);
     ns.push({ type: "network", path: net.path });
   } else if (net.mode === "none") ns.push({ type: "network" });
-  if (host.cgroupVersion === 2) ns.push({ type: "cgroup" });
+  const cgroupns = task.cgroupns || (host.cgroupVersion === 2 ? "private" : "host");
+  if (cgroupns === "private") ns.push({ type: "cgroup" });
   spec.linux.namespaces = ns;
 };

@@ -40,3 +40,15 @@ Deno.test("withNamespaces: pid_mode host refused by policy; host_network with a 
     "host_network",
   );
 });
+
+Deno.test("withNamespaces: cgroupns private or host on either cgroup version", () => {
+  const v1 = exampleInput({ cgroupns: "private" });
+  v1.host.cgroupVersion = 1;
+  assertEquals(types(v1).includes("cgroup"), true);
+  const v1Default = exampleInput();
+  v1Default.host.cgroupVersion = 1;
+  assertEquals(types(v1Default).includes("cgroup"), false);
+  const v2Host = exampleInput({ cgroupns: "host" });
+  v2Host.host.cgroupVersion = 2;
+  assertEquals(types(v2Host).includes("cgroup"), false);
+});
