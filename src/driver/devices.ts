@@ -1,6 +1,6 @@
 /**
  * Looks up host device nodes for the spec (type, major/minor, mode, owner), and host files the plugin
- * may not open itself (the init binary). Deno refuses to stat anything under /dev without --allow-all,
+ * may not open itself (the init binary). Deno refuses to stat anything under /dev without its all-permissions flag,
  * and the launcher grants reads of few paths, so the plugin asks `stat(1)` (allowed by name in the
  * launcher) instead.
  *

@@ -35,7 +35,7 @@ export function readHostFacts(): { facts: HostFacts; mhzPerCore: number } {
     if (c.length > 0 && c[0].speed > 0) mhzPerCore = c[0].speed;
   } catch { /* not allowed */ }
   // /proc/sys/kernel/cap_last_cap would tell the kernel's last capability, but Deno only opens /proc
-  // with --allow-all; the spec then assumes every capability it knows. For the same reason the launcher
+  // with its all-permissions flag; the spec then assumes every capability it knows. For the same reason the launcher
   // passes the effective capabilities root has here (what runc can grant) in CAPS_ENV.
   const lastCap: number | undefined = undefined;
   let grantableCaps: string[] | undefined;
@@ -58,7 +58,7 @@ export function readHostFacts(): { facts: HostFacts; mhzPerCore: number } {
 }
 
 /**
- * Whether a path exists. Deno stats nothing under /sys or /proc without --allow-all, which the plugin
+ * Whether a path exists. Deno stats nothing under /sys or /proc without its all-permissions flag, which the plugin
  * never has, so stat(1) (allowed by name in the launcher) answers when Deno may not.
  */
 function exists(path: string): boolean {
