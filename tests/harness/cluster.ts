@@ -17,7 +17,7 @@
  */
 import { NOMAD_BIN, removeTree } from "./nomad.ts";
 import { ROOT } from "./plugin.ts";
-import { shortTempDir, waitFor } from "./services.ts";
+import { shortTempDir, stopChild, waitFor } from "./services.ts";
 
 /** Runs a command; throws with its output on failure; returns stdout. */
 export async function run(cmd: string, ...args: string[]): Promise<string> {
@@ -305,18 +305,7 @@ plugin "containerd-driver" {
 
   /** Stops every agent by PID (clients first), then removes data dirs, netns, bridge and cgroup parents. */
   async stop(): Promise<void> {
-    for (const a of [...this.clients, this.server].filter(Boolean)) {
-      try {
-        a.child.kill("SIGINT");
-      } catch { /* gone */ }
-      const t = setTimeout(() => {
-        try {
-          a.child.kill("SIGKILL");
-        } catch { /* gone */ }
-      }, 20_000);
-      await a.child.status;
-      clearTimeout(t);
-    }
+    for (const a of [...this.clients, this.server].filter(Boolean)) await stopChild(a.child);
     await removeTree(this.root);
     for (const ns of this.netns) await run("ip", "netns", "del", ns).catch(() => {});
     if (this.bridge) await run("ip", "link", "del", this.bridge).catch(() => {});

@@ -6,7 +6,7 @@
  * @module
  */
 import { ROOT } from "./plugin.ts";
-import { shortTempDir, waitFor } from "./services.ts";
+import { shortTempDir, stopChild, waitFor } from "./services.ts";
 
 /** The Nomad binary scripts/setup.sh builds. */
 export const NOMAD_BIN = Deno.env.get("CDRV_NOMAD_BIN") ??
@@ -157,16 +157,7 @@ ${opts.hcl}
 
   /** Stops the agent (SIGINT, then SIGKILL after 20 s) and removes its directory. */
   async stop(opts: { keepDir?: boolean } = {}): Promise<void> {
-    try {
-      this.child.kill("SIGINT");
-    } catch { /* gone */ }
-    const t = setTimeout(() => {
-      try {
-        this.child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }, 20000);
-    await this.child.status;
-    clearTimeout(t);
+    await stopChild(this.child);
     if (!opts.keepDir) await removeTree(this.dir);
     for (const d of this.cleanupDirs) await Deno.remove(d, { recursive: true }).catch(() => {});
     // The Nomad client leaves empty cgroup dirs behind; remove the ones that were not there before.

@@ -96,3 +96,20 @@ export async function waitFor<T>(
   }
   throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${lastErr ? `: ${lastErr}` : ""}`);
 }
+
+/** Stops a child process we started: `signal` first, SIGKILL after `graceMs`; resolves when it is gone. */
+export async function stopChild(
+  child: Deno.ChildProcess,
+  signal: Deno.Signal = "SIGINT",
+  graceMs = 20_000,
+): Promise<void> {
+  const kill = (sig: Deno.Signal) => {
+    try {
+      child.kill(sig);
+    } catch { /* already gone */ }
+  };
+  kill(signal);
+  const t = setTimeout(() => kill("SIGKILL"), graceMs);
+  await child.status;
+  clearTimeout(t);
+}
