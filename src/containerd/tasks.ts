@@ -307,3 +307,56 @@ export async function listPids(
   const res = await conn.unary("Tasks.ListPids", c.listPids.bind(c), { containerId }, opts);
   return res.processes.map((p) => p.pid);
 }
+
+type MetricRow = Awaited<ReturnType<typeof taskMetrics>>[number];
+
+const batchers = new WeakMap<Containerd, Map<string, MetricsBatch>>();
+
+interface MetricsBatch {
+  waiters: Map<string, { resolve: (m: MetricRow | undefined) => void; reject: (e: unknown) => void }[]>;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * One task's metrics, fetched together with those other callers ask for within `windowMs`: one
+ * Tasks.Metrics call (filters `id==a`, `id==b`, ...) serves them all, instead of a call per task. Stats
+ * streams of many tasks then cost containerd and this process a fraction of the calls.
+ *
+ * @example
+ * ```ts ignore
+ * const m = await batchedTaskMetrics(conn, "web-1");
+ * ```
+ */
+export function batchedTaskMetrics(
+  conn: Containerd,
+  containerId: string,
+  opts: { windowMs?: number; timeoutMs?: number; namespace?: string } = {},
+): Promise<MetricRow | undefined> {
+  const ns = opts.namespace ?? conn.namespace;
+  let perNs = batchers.get(conn);
+  if (!perNs) batchers.set(conn, perNs = new Map());
+  let b = perNs.get(ns);
+  if (!b) {
+    const batch: MetricsBatch = {
+      waiters: new Map(),
+      timer: setTimeout(async () => {
+        perNs!.delete(ns);
+        const ids = [...batch.waiters.keys()];
+        try {
+          const rows = await taskMetrics(conn, ids, { timeoutMs: opts.timeoutMs ?? 5000, namespace: ns });
+          const byId = new Map(rows.map((r) => [r.id, r]));
+          for (const [id, ws] of batch.waiters) for (const w of ws) w.resolve(byId.get(id));
+        } catch (e) {
+          for (const ws of batch.waiters.values()) for (const w of ws) w.reject(e);
+        }
+      }, opts.windowMs ?? 20),
+    };
+    perNs.set(ns, b = batch);
+  }
+  const batch = b;
+  return new Promise((resolve, reject) => {
+    const ws = batch.waiters.get(containerId) ?? [];
+    ws.push({ resolve, reject });
+    batch.waiters.set(containerId, ws);
+  });
+}

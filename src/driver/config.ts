@@ -160,8 +160,11 @@ function decodeWith(scope: string, bytes: Uint8Array, type: ReturnType<typeof im
     return decodeCty(bytes, type);
   } catch (e) {
     const err = e as Error & { path?: string[] };
-    const option = err.path && err.path.length > 0 ? err.path.join(".") : "(block)";
-    throw new ConfigError(scope, option, err.message);
+    // The codec's message starts with the quoted path (`"mounts[0].target": ...`); ConfigError quotes
+    // the option itself, so take it from there.
+    const m = /^"([^"]*)": ([\s\S]*)$/.exec(err.message);
+    const option = m?.[1] ?? (err.path && err.path.length > 0 ? err.path.join(".") : "(block)");
+    throw new ConfigError(scope, option, m?.[2] ?? err.message);
   }
 }
 

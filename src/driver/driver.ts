@@ -241,13 +241,15 @@ export class Driver {
     const every = Math.max(intervalMs, this.config?.statsIntervalMs ?? 1000);
     this.logger.debug("stats stream opened", { task_id: taskId, interval_ms: every });
     while (!signal.aborted && h.running) {
+      const began = Date.now();
       try {
         const s = await h.sample(this.mhzPerCore);
         if (s) send({ stats: toNomadStats(taskId, s.timestampMs, s.result, s.cgroupVersion) });
       } catch (e) {
         this.logger.debug("stats sample failed", { task_id: taskId, error: (e as Error).message });
       }
-      await sleep(every, signal);
+      // The interval is from sample to sample, not sample time plus interval (no drift).
+      await sleep(Math.max(0, every - (Date.now() - began)), signal);
     }
   }
 

@@ -7,6 +7,7 @@
 import type { Containerd } from "../containerd/connection.ts";
 import { ContainerdError } from "../containerd/connection.ts";
 import {
+  batchedTaskMetrics,
   deleteTask,
   getTask,
   killTask,
@@ -267,7 +268,8 @@ export class TaskHandle {
 
   /** Takes one stats sample and computes the delta against the previous one. */
   async sample(mhzPerCore: number): Promise<TaskStatsSample | undefined> {
-    const [m] = await taskMetrics(this.conn, [this.containerId], { timeoutMs: 5000 });
+    // Batched: with many tasks streaming stats, one Tasks.Metrics call serves all samples due together.
+    const m = await batchedTaskMetrics(this.conn, this.containerId, { timeoutMs: 5000 });
     if (!m) return undefined;
     const now = Date.now();
     const d = decodeMetrics(m.typeUrl, m.value, now * 1e6);

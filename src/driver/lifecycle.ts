@@ -31,7 +31,8 @@ import { resolveGroups } from "../spec/opts/groups.ts";
 import { loadArchive, LoadError } from "../image/load.ts";
 import { wantedDevicePaths } from "../spec/opts/devices.ts";
 import type { HostFacts, HostFiles, SpecInput } from "../spec/input.ts";
-import { ConfigError } from "../spec/values.ts";
+import { ConfigError, show } from "../spec/values.ts";
+import { InvalidReferenceError, parseReference } from "../image/reference.ts";
 import { containerId as makeContainerId, parseTaskId } from "./ids.ts";
 import { toNomadTask } from "./nomad_task.ts";
 import { type DriverState, KEPT_LABEL, TaskHandle } from "./handle.ts";
@@ -78,6 +79,7 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
   // 1. Everything the user wrote is validated before anything is created.
   const task = readTaskConfig(decodeTaskConfigValue(cfg.msgpackDriverConfig));
   registerSecret(task.auth?.password);
+  checkImageReference(task.image);
   const nomad = toNomadTask(cfg);
   const ids = parseTaskId(cfg.id);
   const cid = makeContainerId(nomad.name, ids?.allocId ?? cfg.allocId);
@@ -272,6 +274,20 @@ async function loadTaskArchive(
     image,
     phase: "done",
   });
+}
+
+/** A malformed image reference is the user's config error (INVALID_ARGUMENT), found before any pull. */
+function checkImageReference(image: string): void {
+  try {
+    parseReference(image);
+  } catch (e) {
+    if (!(e instanceof InvalidReferenceError)) throw e;
+    throw new ConfigError(
+      "task config",
+      "image",
+      `${show(image)} is not an image reference: ${e.reason}; use one such as "docker.io/library/redis:7"`,
+    );
+  }
 }
 
 /**

@@ -50,7 +50,9 @@ export function statusOf(e: unknown): grpc.status {
 }
 
 function toServiceError(e: unknown): Partial<grpc.StatusObject> {
-  const message = redact(e instanceof Error ? e.message : String(e));
+  // toWellFormed: a message quoting invalid UTF-8 (a fuzzed map key) made grpc-js throw while encoding
+  // the status, which killed the plugin.
+  const message = redact(e instanceof Error ? e.message : String(e)).toWellFormed();
   const code = statusOf(e);
   if (e instanceof RpcError && e.recoverable) {
     return { code, details: message, metadata: recoverableDetails(code, message) };

@@ -1,0 +1,90 @@
+/**
+ * The benchmark runner (`deno task bench`): builds the plugin, starts containerd and a plain local
+ * registry the way scripts/test.sh does (through scripts/lib), or uses the test run's services when the
+ * CDRV_TEST_* environment is set, runs every benchmark in bench/suite.ts and writes bench/results.md,
+ * bench/results.json and bench/results.svg. Removes everything it started. About 6–8 minutes on 2 cores.
+ *
+ *   deno task bench                  (own services on 127.0.0.1, ports CDRV_BENCH_PORT_BASE, default 16200)
+ *   CDRV_BENCH_SKIP_BUILD=1 deno task bench
+ *
+ * Needs -A: the plugin's /proc/<pid> files are readable only with --allow-all. Run it alone on the
+ * machine for figures to quote; it never fails on a missed target, it reports it.
+ *
+ * @module
+ */
+import { libCall } from "../tests/harness/services.ts";
+import { json, markdown, svg } from "./report.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
+const OUT = `${ROOT}/bench`;
+const env = (k: string) => Deno.env.get(k);
+const log = (s: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
+
+const t0 = performance.now();
+let own: { dir: string } | undefined;
+let cleaned = false;
+
+async function cleanup(): Promise<void> {
+  if (cleaned || !own) return;
+  cleaned = true;
+  log("stopping the services it started");
+  await libCall("registry", "cdrv_registry_stop", `${own.dir}/reg`, "plain").catch(() => {});
+  await libCall("containerd", "cdrv_containerd_stop", `${own.dir}/ctd`, "--purge").catch(() => {});
+  await Deno.remove(own.dir, { recursive: true }).catch(() => {});
+}
+
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(sig, async () => {
+    await cleanup();
+    Deno.exit(130);
+  });
+}
+
+try {
+  if (env("CDRV_BENCH_SKIP_BUILD") !== "1") {
+    log("building bin/containerd-driver");
+    const b = await new Deno.Command(`${ROOT}/scripts/build.sh`, { args: ["--no-codegen"], stdout: "null" })
+      .output();
+    if (!b.success) throw new Error("scripts/build.sh failed");
+  }
+  let services: string;
+  if (
+    env("CDRV_TEST_CONTAINERD_SOCK") && env("CDRV_TEST_CONTAINERD_DIR") && env("CDRV_TEST_REGISTRY_PLAIN")
+  ) {
+    services = "the test run's containerd and registry (CDRV_TEST_*)";
+  } else {
+    const base = Number(env("CDRV_BENCH_PORT_BASE") ?? 16200);
+    const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "cdrv-bench-" });
+    own = { dir };
+    const cache = env("CDRV_CACHE") ?? `${env("XDG_CACHE_HOME") ?? `${env("HOME")}/.cache`}/cdrv`;
+    log(`starting containerd and a registry on 127.0.0.1:${base} under ${dir}`);
+    await libCall("images", "cdrv_build_images", `${cache}/images`);
+    await libCall("containerd", "cdrv_containerd_start", `${dir}/ctd`);
+    await libCall("registry", "cdrv_registry_start", `${dir}/reg`, "plain", String(base), "plain");
+    await libCall("images", "cdrv_push_images", `${cache}/images`, `127.0.0.1:${base}`, "--plain");
+    Deno.env.set("CDRV_TEST_DIR", dir);
+    Deno.env.set("CDRV_TEST_CONTAINERD_DIR", `${dir}/ctd`);
+    Deno.env.set("CDRV_TEST_CONTAINERD_SOCK", `${dir}/ctd/containerd.sock`);
+    Deno.env.set("CDRV_TEST_REGISTRY_PLAIN", `127.0.0.1:${base}`);
+    Deno.env.set("CDRV_TEST_PORT_BASE", String(base));
+    services = `its own containerd and registry (127.0.0.1:${base})`;
+  }
+  // The harness reads the environment when loaded: load the suite only now.
+  const { runAll } = await import("./suite.ts");
+  const r = await runAll();
+  const cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/^model name\s*:\s*(.*)$/m)?.[1] ?? "?";
+  const meta = {
+    date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+    machine:
+      `${navigator.hardwareConcurrency} cores (${cpu}), ${Deno.osRelease()}, deno ${Deno.version.deno}`,
+    services,
+    total_s: ((performance.now() - t0) / 1000).toFixed(0),
+  };
+  await Deno.writeTextFile(`${OUT}/results.json`, json(r, meta));
+  await Deno.writeTextFile(`${OUT}/results.md`, markdown(r, meta));
+  await Deno.writeTextFile(`${OUT}/results.svg`, svg(r));
+  console.log(Deno.readTextFileSync(`${OUT}/results.md`).split("\n## Details")[0]);
+  log(`wrote bench/results.{md,json,svg} in ${meta.total_s} s`);
+} finally {
+  await cleanup();
+}
