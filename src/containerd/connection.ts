@@ -73,7 +73,7 @@ export class Containerd {
     this.#target = `unix://${address}`;
     this.#channel = new grpc.Channel(this.#target, grpc.credentials.createInsecure(), {
       "grpc.initial_reconnect_backoff_ms": 100,
-      "grpc.max_reconnect_backoff_ms": 1000,
+      "grpc.max_reconnect_backoff_ms": 500,
       "grpc.max_receive_message_length": 64 * 1024 * 1024,
       "grpc.max_send_message_length": 64 * 1024 * 1024,
       // containerd checks :authority loosely; "localhost" keeps Go's http2 server happy.

@@ -15,6 +15,7 @@ import {
   type ExecTaskStreamingResponse,
   type ExitResult,
   type FingerprintResponse,
+  FingerprintResponse_HealthState as Health,
   NetworkIsolationSpec_NetworkIsolationMode as NetMode,
   StartTaskResponse_Result,
   type TaskConfig as NomadTaskConfig,
@@ -155,7 +156,8 @@ export class Driver {
       const onChange = () => wake.abort();
       this.#configChanged.addEventListener("change", onChange, { once: true });
       signal.addEventListener("abort", onChange, { once: true });
-      await sleep(FINGERPRINT_PERIOD_MS, wake.signal);
+      // While containerd is away, look again every second: Nomad sees it back as soon as it is.
+      await sleep(fp.health === Health.UNHEALTHY ? 1000 : FINGERPRINT_PERIOD_MS, wake.signal);
       this.#configChanged.removeEventListener("change", onChange);
       signal.removeEventListener("abort", onChange);
     }
@@ -242,14 +244,17 @@ export class Driver {
     this.logger.debug("stats stream opened", { task_id: taskId, interval_ms: every });
     while (!signal.aborted && h.running) {
       const began = Date.now();
+      let wait = every;
       try {
         const s = await h.sample(this.mhzPerCore);
         if (s) send({ stats: toNomadStats(taskId, s.timestampMs, s.result, s.cgroupVersion) });
       } catch (e) {
         this.logger.debug("stats sample failed", { task_id: taskId, error: (e as Error).message });
+        // containerd away (a restart): try again soon, so stats resume as soon as it answers.
+        wait = Math.min(every, 250);
       }
       // The interval is from sample to sample, not sample time plus interval (no drift).
-      await sleep(Math.max(0, every - (Date.now() - began)), signal);
+      await sleep(Math.max(0, wait - (Date.now() - began)), signal);
     }
   }
 
