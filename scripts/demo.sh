@@ -19,13 +19,25 @@ export NOMAD_ADDR=http://127.0.0.1:$PORT
 stop() {
   set +e
   if [ -s "$DEMO/nomad.pid" ]; then
+    allocs=$(nomad job allocs -json redis 2>/dev/null | jq -r '.[].ID' 2>/dev/null)
     nomad job stop -purge redis >/dev/null 2>&1
+    # Let Nomad tear down the allocations' bridge network namespaces before the agent goes.
+    for _ in $(seq 1 60); do
+      left=0
+      for a in $allocs; do ip netns list 2>/dev/null | grep -q "^$a" && left=1; done
+      [ "$left" = 0 ] && break
+      sleep 0.25
+    done
     pid=$(cat "$DEMO/nomad.pid")
     kill -INT "$pid" 2>/dev/null
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -KILL "$pid" 2>/dev/null
     rm -f "$DEMO/nomad.pid"
   fi
+  # A plugin Nomad left behind (it does when it exits on an error) is ours: end it by PID.
+  for p in $(pgrep -f containerd-driver.js); do
+    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "CONTAINERD_DRIVER_EXTRA_PATHS=$DEMO" && kill -9 "$p"
+  done
   ctr --address "$DEMO/ctd/containerd.sock" -n nomad-demo tasks ls -q 2>/dev/null | while read -r t; do
     ctr --address "$DEMO/ctd/containerd.sock" -n nomad-demo tasks kill -a -s SIGKILL "$t" 2>/dev/null
   done
@@ -33,6 +45,15 @@ stop() {
   cdrv_containerd_stop "$DEMO/ctd" --purge >/dev/null 2>&1
   if [ -d "$DEMO/nomad" ]; then
     grep -o " $DEMO/nomad[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  fi
+  # Empty cgroup dirs the demo's containerd namespace and Nomad client created (not ones that existed before).
+  if [ -f "$DEMO/cgroups-before" ]; then
+    find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d \( -name nomad-demo -o -name nomad \) 2>/dev/null | sort -r |
+      while read -r d; do
+        grep -qxF "$d" "$DEMO/cgroups-before" && continue
+        find "$d" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+        rmdir "$d" 2>/dev/null
+      done
   fi
   rm -rf "$DEMO"
   echo "demo stopped"
@@ -46,6 +67,8 @@ fi
 "$CDRV_ROOT/scripts/setup.sh"
 "$CDRV_ROOT/scripts/build.sh"
 mkdir -p "$DEMO/plugins" "$DEMO/certs.d/docker.io"
+[ -f "$DEMO/cgroups-before" ] ||
+  find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d \( -name nomad-demo -o -name nomad \) >"$DEMO/cgroups-before" 2>/dev/null || true
 
 # containerd and the docker.io mirror (offline images built from Debian packages)
 cdrv_containerd_start "$DEMO/ctd"

@@ -37,15 +37,16 @@ Deno.test({
   fn: async (t) => {
     const namespace = `cdrv-rs-${crypto.randomUUID().slice(0, 6)}`;
     const ctd = new PrivateContainerd(await shortTempDir("cdrv-rsc-"));
-    await ctd.start();
-    const agent = await startTestAgent({
-      namespace,
-      dev: false,
-      containerdSock: ctd.socket,
-      containerdDir: ctd.dir,
-      httpPort: Number(Deno.env.get("CDRV_TEST_PORT_BASE") ?? 15000) + 120,
-    });
+    let started: NomadAgent | undefined;
     try {
+      await ctd.start();
+      const agent = started = await startTestAgent({
+        namespace,
+        dev: false,
+        containerdSock: ctd.socket,
+        containerdDir: ctd.dir,
+        httpPort: Number(Deno.env.get("CDRV_TEST_PORT_BASE") ?? 15000) + 120,
+      });
       await agent.run(JOB);
       const alloc = await agent.waitAlloc("seq", "running");
       await waitFor("log lines", async () => (await seqLines(agent, alloc.ID)) > 20, 15000);
@@ -118,8 +119,8 @@ Deno.test({
         `${total} sequenced log lines, none missing, across a plugin kill, an agent and a containerd restart`,
       );
     } finally {
-      await agent.cli("job", "stop", "-purge", "seq");
-      await agent.stop();
+      await started?.cli("job", "stop", "-purge", "seq");
+      await started?.stop();
       await ctd.purge();
       void purgeNamespace;
     }

@@ -113,3 +113,16 @@ export async function stopChild(
   await child.status;
   clearTimeout(t);
 }
+
+/**
+ * Kills (by PID) every containerd-driver plugin process whose environment carries `marker` (e.g.
+ * `CDRV_TEST_AGENT=<dir>`, which a test agent passes down to its plugins). Nomad leaves its plugin
+ * running when it exits on a startup error; tests must not leave it behind. Deno cannot read
+ * /proc/<pid>/environ, so a shell does the matching.
+ */
+export async function killPluginsMarked(marker: string): Promise<void> {
+  const script = "for p in $(pgrep -f containerd-driver.js); do " +
+    'if tr "\\0" "\\n" < /proc/$p/environ 2>/dev/null | grep -qxF "$1"; then kill -9 "$p"; fi; done';
+  await new Deno.Command("sh", { args: ["-c", script, "sh", marker], stdout: "null", stderr: "null" })
+    .output();
+}
