@@ -9,6 +9,7 @@ source "$(dirname "$0")/lib/common.sh"
 source "$CDRV_ROOT/scripts/lib/containerd.sh"
 source "$CDRV_ROOT/scripts/lib/registry.sh"
 source "$CDRV_ROOT/scripts/lib/images.sh"
+source "$CDRV_ROOT/scripts/lib/nomadnet.sh"
 cd "$CDRV_ROOT"
 
 DEMO=${CDRV_DEMO_DIR:-/tmp/cdrv-demo}
@@ -55,6 +56,7 @@ stop() {
         rmdir "$d" 2>/dev/null
       done
   fi
+  cdrv_nomadnet_cleanup "$DEMO/nomadnet"
   rm -rf "$DEMO"
   echo "demo stopped"
 }
@@ -67,6 +69,7 @@ fi
 "$CDRV_ROOT/scripts/setup.sh"
 "$CDRV_ROOT/scripts/build.sh"
 mkdir -p "$DEMO/plugins" "$DEMO/certs.d/docker.io"
+[ -f "$DEMO/nomadnet" ] || cdrv_nomadnet_snapshot "$DEMO/nomadnet"
 [ -f "$DEMO/cgroups-before" ] ||
   find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d \( -name nomad-demo -o -name nomad \) >"$DEMO/cgroups-before" 2>/dev/null || true
 

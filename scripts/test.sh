@@ -9,6 +9,7 @@ source "$(dirname "$0")/lib/common.sh"
 source "$CDRV_ROOT/scripts/lib/containerd.sh"
 source "$CDRV_ROOT/scripts/lib/registry.sh"
 source "$CDRV_ROOT/scripts/lib/images.sh"
+source "$CDRV_ROOT/scripts/lib/nomadnet.sh"
 cd "$CDRV_ROOT"
 
 if [ "${CDRV_TEST_SKIP_SETUP:-0}" != 1 ]; then
@@ -45,6 +46,7 @@ TESTDIR=$(mktemp -d /tmp/cdrv-test.XXXXXX)
 # containerd groups task cgroups by namespace (/<namespace>/<id>); the tests' namespaces are named cdrv-*.
 cgroup_dirs() { find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -name 'cdrv-*' 2>/dev/null | sort; }
 CGROUPS_BEFORE=$(cgroup_dirs)
+cdrv_nomadnet_snapshot "$TESTDIR/nomadnet"
 cleanup() {
   local rc=$?
   set +e
@@ -55,6 +57,8 @@ cleanup() {
     find "$d" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
     rmdir "$d" 2>/dev/null
   done
+  # Nomad's bridge networking (the e2e tests use it): its bridge and iptables chains, if we made them.
+  cdrv_nomadnet_cleanup "$TESTDIR/nomadnet"
   # Anything a test left mounted under the run's dir (a Nomad alloc's secrets tmpfs after a crash).
   grep -o " $TESTDIR/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$TESTDIR"
