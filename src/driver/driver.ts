@@ -74,13 +74,12 @@ export class Driver {
       !this.conn || old?.containerdAddress !== config.containerdAddress || old?.namespace !== config.namespace
     ) {
       this.#eventsAbort?.abort();
-      this.images?.close();
       this.conn?.close();
       this.conn = new Containerd(config.containerdAddress, config.namespace);
       this.#eventsAbort = new AbortController();
       subscribeTaskEvents(this.conn, config.namespace, (e) => {
-        const h = [...this.tasks.values()].find((t) => t.containerId === e.containerId);
-        if (e.topic === "/tasks/oom") h?.noteOom();
+        if (e.topic !== "/tasks/oom") return;
+        for (const h of this.tasks.values()) if (h.containerId === e.containerId) h.noteOom();
       }, () => {
         for (const h of this.tasks.values()) h.recheck();
       }, this.#eventsAbort.signal);
