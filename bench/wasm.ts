@@ -11,7 +11,7 @@
 import { R, S, SAMPLE_LEN, statsDelta } from "../src/wasm/stats_ref.ts";
 import { statsDeltaWasm } from "../src/wasm/stats.ts";
 import { parseReference } from "../src/image/reference.ts";
-import { parseReferenceWasm } from "../src/wasm/imageref.ts";
+import { parseReferenceWasm } from "../src/image/reference_wasm.ts";
 import {
   DEFAULT_PROFILE,
   ruleMatches,
@@ -20,7 +20,7 @@ import {
   toOciSeccomp,
 } from "../src/spec/seccomp.ts";
 import type { OciSeccomp } from "../src/spec/oci.ts";
-import { seccompVerdictWasm, toOciSeccompWasm } from "../src/wasm/seccomp.ts";
+import { seccompVerdictWasm, toOciSeccompWasm } from "../src/spec/seccomp_wasm.ts";
 import { DEFAULT_CAPABILITIES } from "../src/spec/capabilities.ts";
 
 const quick = Deno.args.includes("--quick");

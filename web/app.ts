@@ -10,8 +10,8 @@
  * @module
  */
 import { initWasm, WASM_MODULES, type WasmModuleName, wasmOrigin } from "../src/wasm/load.ts";
-import { parseReferenceWasm } from "../src/wasm/imageref.ts";
-import { seccompVerdictWasm, toOciSeccompWasm } from "../src/wasm/seccomp.ts";
+import { parseReferenceWasm } from "../src/image/reference_wasm.ts";
+import { seccompVerdictWasm, toOciSeccompWasm } from "../src/spec/seccomp_wasm.ts";
 import { familiarReference, formatReference } from "../src/image/reference.ts";
 import { buildSpec } from "../src/spec/build.ts";
 import { exampleInput } from "../src/spec/example.ts";

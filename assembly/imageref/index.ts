@@ -15,7 +15,7 @@
 
 import { LOWER_RUN_COUNT, LOWER_RUNS } from "./lower";
 
-// Error codes; src/wasm/imageref.ts maps them to reference.ts's messages.
+// Error codes; src/image/reference_wasm.ts maps them to reference.ts's messages.
 const OK: i32 = 0;
 const ERR_EMPTY: i32 = 1; // repository name must have at least one component
 const ERR_IDENTIFIER: i32 = 2; // cannot specify 64-byte hexadecimal strings as a repository name

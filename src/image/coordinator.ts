@@ -23,7 +23,7 @@ import {
   type PullProgress,
 } from "./pull.ts";
 import { InvalidReferenceError } from "./reference.ts";
-import { normalizeReferenceWasm as normalizeReference } from "../wasm/imageref.ts";
+import { normalizeReferenceWasm as normalizeReference } from "./reference_wasm.ts";
 
 export type { ImageInfo, PullProgress };
 export { PullError };

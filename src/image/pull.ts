@@ -41,7 +41,7 @@ import { type CredentialSources, resolveCredentials } from "./auth.ts";
 import { PullError } from "./errors.ts";
 import { resolveHosts } from "./hosts.ts";
 import { formatReference, type ImageRef, InvalidReferenceError } from "./reference.ts";
-import { parseReferenceWasm as parseReference } from "../wasm/imageref.ts";
+import { parseReferenceWasm as parseReference } from "./reference_wasm.ts";
 import { MEDIA_TYPES, RegistryClient } from "./registry.ts";
 
 /** What the driver gets for a present, unpacked image. */

@@ -10,11 +10,12 @@ Deno.test("bundle: the wrappers run from a deno bundle with no permissions", asy
   try {
     const src = new URL("../../src/wasm/", import.meta.url).href;
     const spec = new URL("../../src/spec/", import.meta.url).href;
+    const image = new URL("../../src/image/", import.meta.url).href;
     await Deno.writeTextFile(
       `${dir}/entry.ts`,
-      `import { parseReferenceWasm } from "${src}imageref.ts";
+      `import { parseReferenceWasm } from "${image}reference_wasm.ts";
 import { statsDeltaWasm } from "${src}stats.ts";
-import { seccompVerdictWasm, toOciSeccompWasm } from "${src}seccomp.ts";
+import { seccompVerdictWasm, toOciSeccompWasm } from "${spec}seccomp_wasm.ts";
 import { DEFAULT_PROFILE } from "${spec}seccomp.ts";
 const prev = new Float64Array(14), cur = new Float64Array(14);
 prev[0] = 1; cur[0] = 1e9 + 1; cur[1] = 5e8;

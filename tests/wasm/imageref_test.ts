@@ -1,5 +1,5 @@
 /**
- * assembly/imageref (through src/wasm/imageref.ts) against the TS reference src/image/reference.ts:
+ * assembly/imageref (through src/image/reference_wasm.ts) against the TS reference src/image/reference.ts:
  * a fixture table of real-world references (valid and invalid, after distribution/reference's own test
  * cases and Docker's normalization), then differential properties (WASM result or error == TS result or
  * error) over arbitrary strings and grammar-shaped ones.
@@ -11,7 +11,7 @@ import {
   changesWhenLowercasedWasm,
   normalizeReferenceWasm,
   parseReferenceWasm,
-} from "../../src/wasm/imageref.ts";
+} from "../../src/image/reference_wasm.ts";
 
 const F64 = "f".repeat(64);
 const D256 = `sha256:${F64}`;

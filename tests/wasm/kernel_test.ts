@@ -9,7 +9,7 @@
 import { assert, assertEquals } from "../harness/assert.ts";
 import { DEFAULT_CAPABILITIES } from "../../src/spec/capabilities.ts";
 import { DEFAULT_PROFILE } from "../../src/spec/seccomp.ts";
-import { seccompVerdictWasm, toOciSeccompWasm } from "../../src/wasm/seccomp.ts";
+import { seccompVerdictWasm, toOciSeccompWasm } from "../../src/spec/seccomp_wasm.ts";
 import { type SpecSuite, specTest } from "../spec/suite.ts";
 
 /** applet command → the syscalls it may make for its one job */

@@ -1,5 +1,5 @@
 /**
- * assembly/seccomp (through src/wasm/seccomp.ts) against the TS reference src/spec/seccomp.ts:
+ * assembly/seccomp (through src/spec/seccomp_wasm.ts) against the TS reference src/spec/seccomp.ts:
  * conversion of generated Docker-format profiles (valid and malformed: same OCI section or same error),
  * and verdicts of generated syscalls and arguments under converted and arbitrary OCI sections.
  */
@@ -18,7 +18,7 @@ import {
 } from "../../src/spec/seccomp.ts";
 import { DEFAULT_CAPABILITIES } from "../../src/spec/capabilities.ts";
 import type { OciSeccomp } from "../../src/spec/oci.ts";
-import { seccompVerdictWasm, toOciSeccompWasm } from "../../src/wasm/seccomp.ts";
+import { seccompVerdictWasm, toOciSeccompWasm } from "../../src/spec/seccomp_wasm.ts";
 
 type Outcome = { ok: OciSeccomp | undefined } | { error: string };
 

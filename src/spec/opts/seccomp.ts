@@ -8,7 +8,7 @@
  */
 import type { SpecOpt } from "../input.ts";
 import { DEFAULT_PROFILE, SeccompProfileError } from "../seccomp.ts";
-import { toOciSeccompWasm as toOciSeccomp } from "../../wasm/seccomp.ts";
+import { toOciSeccompWasm as toOciSeccomp } from "../seccomp_wasm.ts";
 import { ConfigError, show } from "../values.ts";
 
 /** Sets linux.seccomp (or leaves it out). */

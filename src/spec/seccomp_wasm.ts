@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { OciSeccomp } from "../spec/oci.ts";
+import type { OciSeccomp } from "./oci.ts";
 import {
   SECCOMP_ACTIONS,
   SECCOMP_OPS,
@@ -19,8 +19,8 @@ import {
   type SeccompTarget,
   type SeccompVerdict,
   syscallTable,
-} from "../spec/seccomp.ts";
-import { wasmInstance } from "./load.ts";
+} from "./seccomp.ts";
+import { wasmInstance } from "../wasm/load.ts";
 
 interface SeccompExports {
   memory: WebAssembly.Memory;
@@ -111,7 +111,7 @@ function reviveBigints(s: OciSeccomp): void {
  *
  * @example
  * ```ts
- * import { DEFAULT_PROFILE } from "../spec/seccomp.ts";
+ * import { DEFAULT_PROFILE } from "./seccomp.ts";
  * toOciSeccompWasm(DEFAULT_PROFILE, { arch: "amd64", kernel: "6.1.0", capabilities: [] })?.architectures;
  * // ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
  * ```
@@ -300,7 +300,7 @@ function load(p: Program): void {
  *
  * @example
  * ```ts
- * import { DEFAULT_PROFILE } from "../spec/seccomp.ts";
+ * import { DEFAULT_PROFILE } from "./seccomp.ts";
  * const s = toOciSeccompWasm(DEFAULT_PROFILE, { arch: "amd64", kernel: "6.1", capabilities: [] });
  * seccompVerdictWasm(s, "getpid").action; // "SCMP_ACT_ALLOW"
  * seccompVerdictWasm(s, 246).action; // kexec_load: "SCMP_ACT_ERRNO"

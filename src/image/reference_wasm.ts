@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { formatReference, type ImageRef, InvalidReferenceError } from "../image/reference.ts";
-import { wasmInstance } from "./load.ts";
+import { formatReference, type ImageRef, InvalidReferenceError } from "./reference.ts";
+import { wasmInstance } from "../wasm/load.ts";
 
 interface ImagerefExports {
   memory: WebAssembly.Memory;
