@@ -1,6 +1,6 @@
 #!/bin/sh
 # containerd-driver launcher (template filled in by scripts/build.sh): runs the bundled plugin under
-# Deno with scoped permissions — never --allow-all. Nomad may call us through a symlink in its
+# Deno with scoped permissions — never with all permissions. Nomad may call us through a symlink in its
 # plugin_dir, so resolve our own path first.
 #
 # Paths the plugin may read and write: the go-plugin socket dir, containerd's socket dir, the registry
@@ -17,7 +17,7 @@ paths="$sockdir,/run/containerd,/etc/containerd,/var/lib/containerd,/var/lib/nom
 extra=$(printf '%s' "${CONTAINERD_DRIVER_EXTRA_PATHS:-}" | tr ':' ',')
 [ -n "$extra" ] && paths="$paths,$extra"
 
-# stat(1) and ls(1) look at device nodes (Deno opens nothing under /dev without --allow-all).
+# stat(1) and ls(1) look at device nodes (Deno opens nothing under /dev without its all-permissions flag).
 # Credential helpers (docker-credential-<name>) the plugin may run: one per name in
 # CONTAINERD_DRIVER_CREDENTIAL_HELPERS (comma-separated, e.g. "ecr-login,pass"); other names are refused
 # by the sandbox and the pull error says to add them here.
@@ -30,7 +30,7 @@ for h in $(printf '%s' "${CONTAINERD_DRIVER_CREDENTIAL_HELPERS:-}" | tr ',' ' ')
 done
 
 # The capabilities root holds here, which is what runc can grant a privileged task: Deno cannot read
-# /proc without --allow-all, so the plugin gets them from us.
+# /proc without its all-permissions flag, so the plugin gets them from us.
 CONTAINERD_DRIVER_CAPS=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status 2>/dev/null)
 export CONTAINERD_DRIVER_CAPS
 
