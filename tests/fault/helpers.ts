@@ -8,7 +8,7 @@
 import { call, type PluginProcess, startPlugin } from "../harness/plugin.ts";
 import { CTD_DIR, CTD_SOCK, driverOn, type TestDriver } from "../harness/driver.ts";
 import { shortTempDir, TEST_TMP } from "../harness/services.ts";
-import { taskConfigType } from "../../src/spec/task_config.ts";
+import { nomadTaskConfig } from "../harness/task.ts";
 import type { TaskConfig } from "../../src/gen/nomad/driver.ts";
 import { encodeCty } from "../../src/plugin/cty.ts";
 import { impliedType } from "../../src/spec/hclspec.ts";
@@ -231,53 +231,10 @@ export async function leanTask(o: {
       stderr: "null",
     }).spawn();
   }
-  const mb = o.memoryMb ?? 32;
-  const config: TaskConfig = {
-    id: `${allocId}/${name}/${crypto.randomUUID().slice(0, 8)}`,
-    name,
-    msgpackDriverConfig: encodeCty(o.config, taskConfigType),
-    env: {
-      NOMAD_ALLOC_DIR: "/alloc",
-      NOMAD_TASK_DIR: "/local",
-      NOMAD_TASK_NAME: name,
-      NOMAD_ALLOC_ID: allocId,
-    },
-    deviceEnv: {},
-    resources: {
-      allocatedResources: {
-        cpu: { cpuShares: 100n },
-        memory: { memoryMb: BigInt(mb), memoryMaxMb: 0n },
-        networks: [],
-      },
-      linuxResources: {
-        cpuPeriod: 0n,
-        cpuQuota: 0n,
-        cpuShares: 100n,
-        memoryLimitBytes: BigInt(mb * 1024 * 1024),
-        oomScoreAdj: 0n,
-        cpusetCpus: "",
-        cpusetCgroup: "",
-        PercentTicks: 0,
-      },
-      ports: [],
-    },
-    mounts: [],
-    devices: [],
-    user: "",
-    allocDir,
-    stdoutPath,
-    stderrPath: err,
-    taskGroupName: "group",
-    jobName: "job",
-    allocId,
-    networkIsolationSpec: undefined,
-    dns: undefined,
-    jobId: "job",
-    namespace: "default",
-    nodeName: "test-node",
-    nodeId: "node-1",
-    parentJobId: "",
-  };
+  const config = nomadTaskConfig(
+    { config: o.config, memoryMb: o.memoryMb ?? 32 },
+    { allocId, name, allocDir, stdoutPath, stderrPath: err },
+  );
   return {
     config,
     allocDir,

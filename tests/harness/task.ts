@@ -115,40 +115,27 @@ export interface PreparedTask {
   cleanup(): Promise<void>;
 }
 
-let seq = 0;
+/** Where a task's files are, as Nomad's client laid them out. */
+export interface TaskPlace {
+  allocId: string;
+  name: string;
+  allocDir: string;
+  stdoutPath: string;
+  stderrPath: string;
+}
 
 /**
- * Makes the alloc dir, the log FIFOs (with readers), and the TaskConfig.
+ * The TaskConfig message Nomad's client would send for these options and this place, with the task's
+ * `config {}` encoded as cty msgpack.
  *
  * @example
  * ```ts ignore
- * const t = await makeTask({ config: { image: "127.0.0.1:15000/cdrv/busybox:1", command: "/bin/echo", args: ["hi"] } });
+ * const cfg = nomadTaskConfig({ config: { image } }, { allocId, name, allocDir, stdoutPath, stderrPath });
  * ```
  */
-export async function makeTask(o: TaskOptions): Promise<PreparedTask> {
-  const allocId = crypto.randomUUID();
-  const name = o.name ?? `t${++seq}`;
-  const allocDir = await shortTempDir("cdrv-alloc-");
-  const taskDir = `${allocDir}/${name}`;
-  for (
-    const d of [
-      `${allocDir}/alloc/logs`,
-      `${allocDir}/alloc/data`,
-      `${allocDir}/alloc/tmp`,
-      `${taskDir}/local`,
-      `${taskDir}/secrets`,
-      `${taskDir}/tmp`,
-    ]
-  ) {
-    await Deno.mkdir(d, { recursive: true });
-  }
-  const stdoutPath = `${allocDir}/alloc/logs/.${name}.stdout.fifo`;
-  const stderrPath = `${allocDir}/alloc/logs/.${name}.stderr.fifo`;
-  const mk = await new Deno.Command("mkfifo", { args: [stdoutPath, stderrPath] }).output();
-  if (!mk.success) throw new Error("mkfifo failed");
-  const stdout = new FifoReader(stdoutPath);
-  const stderr = new FifoReader(stderrPath);
-  const config: TaskConfig = {
+export function nomadTaskConfig(o: TaskOptions, place: TaskPlace): TaskConfig {
+  const { allocId, name, allocDir, stdoutPath, stderrPath } = place;
+  return {
     id: `${allocId}/${name}/${crypto.randomUUID().slice(0, 8)}`,
     name,
     msgpackDriverConfig: encodeCty(o.config, taskConfigType),
@@ -205,6 +192,42 @@ export async function makeTask(o: TaskOptions): Promise<PreparedTask> {
     nodeId: "node-1",
     parentJobId: "",
   };
+}
+
+let seq = 0;
+
+/**
+ * Makes the alloc dir, the log FIFOs (with readers), and the TaskConfig.
+ *
+ * @example
+ * ```ts ignore
+ * const t = await makeTask({ config: { image: "127.0.0.1:15000/cdrv/busybox:1", command: "/bin/echo", args: ["hi"] } });
+ * ```
+ */
+export async function makeTask(o: TaskOptions): Promise<PreparedTask> {
+  const allocId = crypto.randomUUID();
+  const name = o.name ?? `t${++seq}`;
+  const allocDir = await shortTempDir("cdrv-alloc-");
+  const taskDir = `${allocDir}/${name}`;
+  for (
+    const d of [
+      `${allocDir}/alloc/logs`,
+      `${allocDir}/alloc/data`,
+      `${allocDir}/alloc/tmp`,
+      `${taskDir}/local`,
+      `${taskDir}/secrets`,
+      `${taskDir}/tmp`,
+    ]
+  ) {
+    await Deno.mkdir(d, { recursive: true });
+  }
+  const stdoutPath = `${allocDir}/alloc/logs/.${name}.stdout.fifo`;
+  const stderrPath = `${allocDir}/alloc/logs/.${name}.stderr.fifo`;
+  const mk = await new Deno.Command("mkfifo", { args: [stdoutPath, stderrPath] }).output();
+  if (!mk.success) throw new Error("mkfifo failed");
+  const stdout = new FifoReader(stdoutPath);
+  const stderr = new FifoReader(stderrPath);
+  const config = nomadTaskConfig(o, { allocId, name, allocDir, stdoutPath, stderrPath });
   return {
     config,
     allocDir,
