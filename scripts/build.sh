@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds bin/containerd-driver: codegen (proto → src/gen), AssemblyScript (assembly → wasm), then
 # `deno compile` with scoped permissions; when denort cannot be had (offline), `deno bundle` plus a
-# launcher script that runs the bundle with the same scoped permissions. Never --allow-all.
+# launcher script that runs the bundle with the same scoped permissions. Never with all permissions.
 #
 #   ./scripts/build.sh            build (installs Deno and the codegen tools into the cache if needed)
 #   ./scripts/build.sh --no-codegen   skip codegen (src/gen is committed)

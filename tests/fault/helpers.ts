@@ -131,7 +131,7 @@ export async function pool<T, R>(items: T[], n: number, fn: (x: T, i: number) =>
 
 const exited = new WeakSet<PluginProcess>();
 
-/** Whether the plugin process still runs (the test runner may not read /proc without --allow-all). */
+/** Whether the plugin process still runs (the test runner may not read /proc without its all-permissions flag). */
 export function alive(p: PluginProcess): boolean {
   return !exited.has(p);
 }

@@ -212,7 +212,7 @@ export async function host(cmd: string, ...args: string[]): Promise<string> {
   return dec.decode(out.stdout);
 }
 
-/** A host file under /proc or /dev, which Deno reads only with --allow-all: through cat(1). */
+/** A host file under /proc or /dev, which Deno reads only with its all-permissions flag: through cat(1). */
 export function hostFile(path: string): Promise<string> {
   return host("cat", path);
 }
