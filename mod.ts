@@ -11,6 +11,7 @@ import { Logger, parseLevel } from "./src/log/hclog.ts";
 import { Driver, driverServices } from "./src/driver/driver.ts";
 import { PLUGIN_NAME, PLUGIN_VERSION } from "./src/version.ts";
 import { readHostFacts } from "./src/driver/host.ts";
+import { Selinux } from "./src/driver/selinux.ts";
 import { setFifoRoot } from "./src/driver/exec.ts";
 
 function env(key: string): string | undefined {
@@ -36,7 +37,7 @@ async function main(): Promise<number> {
 
   const { facts, mhzPerCore } = readHostFacts();
   setFifoRoot(hs.socketDir);
-  const driver = new Driver(logger, facts, mhzPerCore);
+  const driver = new Driver(logger, facts, mhzPerCore, await Selinux.detect(logger));
   const server = await serve({
     socketDir: hs.socketDir,
     logger,

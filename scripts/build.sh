@@ -51,8 +51,8 @@ PERM_PATHS=/tmp,/run/containerd,/etc/containerd,/var/lib/containerd,/var/lib/nom
 # never sees a half-written plugin.
 if [ "${CDRV_TRY_COMPILE:-1}" = 1 ] &&
   timeout 120 "$deno" compile --quiet --cached-only --no-prompt -o bin/containerd-driver.compiled.$$ \
-    --allow-env="$PERM_ENV" --allow-read="$PERM_PATHS,/etc/resolv.conf,/etc/hosts,/sys/fs/cgroup" \
-    --allow-write="$PERM_PATHS" --allow-net --allow-sys=osRelease,cpus --allow-run="$PERM_RUN,stat,ls" \
+    --allow-env="$PERM_ENV" --allow-read="$PERM_PATHS,/etc/resolv.conf,/etc/hosts,/etc/selinux,/sys/fs/cgroup" \
+    --allow-write="$PERM_PATHS" --allow-net --allow-sys=osRelease,cpus --allow-run="$PERM_RUN,stat,ls,chcon" \
     mod.ts >/dev/null 2>&1; then
   mv bin/containerd-driver.compiled.$$ bin/containerd-driver
   cdrv_log "build: deno compile → bin/containerd-driver"

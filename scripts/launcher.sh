@@ -17,11 +17,12 @@ paths="$sockdir,/run/containerd,/etc/containerd,/var/lib/containerd,/var/lib/nom
 extra=$(printf '%s' "${CONTAINERD_DRIVER_EXTRA_PATHS:-}" | tr ':' ',')
 [ -n "$extra" ] && paths="$paths,$extra"
 
-# stat(1) and ls(1) look at device nodes (Deno opens nothing under /dev without its all-permissions flag).
+# stat(1) and ls(1) look at device nodes (Deno opens nothing under /dev without its all-permissions flag);
+# chcon(1) relabels bind sources for SELinux (volumes.selinuxlabel; Deno cannot set security xattrs).
 # Credential helpers (docker-credential-<name>) the plugin may run: one per name in
 # CONTAINERD_DRIVER_CREDENTIAL_HELPERS (comma-separated, e.g. "ecr-login,pass"); other names are refused
 # by the sandbox and the pull error says to add them here.
-run=mkfifo,stat,ls
+run=mkfifo,stat,ls,chcon
 for h in $(printf '%s' "${CONTAINERD_DRIVER_CREDENTIAL_HELPERS:-}" | tr ',' ' '); do
   case $h in
   *[!A-Za-z0-9._-]* | [._-]*) printf '{"@level":"warn","@message":"ignoring invalid credential helper name in CONTAINERD_DRIVER_CREDENTIAL_HELPERS","@module":"containerd-driver.launcher","name":"%s"}\n' "$(printf '%s' "$h" | tr -cd 'A-Za-z0-9._-')" >&2 ;;
@@ -36,7 +37,7 @@ export CONTAINERD_DRIVER_CAPS
 
 exec "$DENO" run --cached-only --no-prompt --no-config --quiet \
   --allow-env=@PERM_ENV@,CONTAINERD_DRIVER_CAPS \
-  --allow-read="$paths,/etc/resolv.conf,/etc/hosts,/sys/fs/cgroup" \
+  --allow-read="$paths,/etc/resolv.conf,/etc/hosts,/etc/selinux,/sys/fs/cgroup" \
   --allow-write="$paths" \
   --allow-net \
   --allow-sys=osRelease,cpus \

@@ -108,11 +108,16 @@ log=$TESTDIR/deno-test.log
 set +e
 # Tests start and stop real processes (containerd, nomad, the plugin) and read their files: they get
 # broad permissions, named one by one. The plugin itself runs under its launcher's scoped ones.
-deno test --no-prompt --allow-read --allow-write --allow-run --allow-net --allow-env --allow-sys \
+# A hung test must not eat CI's time: the whole run gets CDRV_TEST_TIMEOUT (default 25 min), then the
+# tests are stopped and counted as failed.
+timeout --kill-after=30 "${CDRV_TEST_TIMEOUT:-1500}" \
+  deno test --no-prompt --allow-read --allow-write --allow-run --allow-net --allow-env --allow-sys \
   "${paths[@]}" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
+[ "$rc" -eq 124 ] && cdrv_log "deno test: stopped after ${CDRV_TEST_TIMEOUT:-1500} s"
+# No summary (killed, crashed) must still end in our own summary line: grep finding nothing is no error.
+summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | { grep -E '^(ok|FAILED) \| [0-9]+ passed' || true; } | tail -1)
 set -e
-summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -1)
 if [ -n "$summary" ]; then
   p=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$summary")
   f=$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$summary")

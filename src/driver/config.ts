@@ -57,7 +57,10 @@ export const pluginSpec = object({
         attr("bool", "Allow bind mounts of host paths outside the task and alloc directories."),
         "true",
       ),
-      selinuxlabel: attr("string", "SELinux label applied to bind mounts (`z` or `Z`)."),
+      selinuxlabel: attr(
+        "string",
+        "`z` or `Z`: on an SELinux host, relabel the task dirs and bind sources (`z` shared, `Z` private to the task; the alloc dir is always shared) and run unprivileged tasks confined with their own MCS categories. Ignored where SELinux is off.",
+      ),
     }),
     "Host volume policy.",
   ),

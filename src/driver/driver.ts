@@ -47,6 +47,7 @@ import { execOnce } from "./exec.ts";
 import { durMs, ts, ZERO_TIME } from "./proto_time.ts";
 import { toNomadStats } from "./nomad_stats.ts";
 import { streamExec } from "./exec_stream.ts";
+import { Selinux } from "./selinux.ts";
 
 function exitResult(e: Exit | undefined): ExitResult {
   return { exitCode: e?.exitCode ?? 0, signal: e?.signal ?? 0, oomKilled: e?.oomKilled ?? false };
@@ -62,7 +63,12 @@ export class Driver {
   #events = new EventTarget();
   #eventsAbort?: AbortController;
 
-  constructor(readonly logger: Logger, readonly host: HostFacts, readonly mhzPerCore: number) {}
+  constructor(
+    readonly logger: Logger,
+    readonly host: HostFacts,
+    readonly mhzPerCore: number,
+    readonly selinux: Selinux = new Selinux(false),
+  ) {}
 
   /** Applies a new plugin config (SetConfig). */
   setConfig(config: PluginConfig): void {
@@ -176,6 +182,7 @@ export class Driver {
         config,
         images,
         host: this.host,
+        selinux: this.selinux,
         logger: this.logger,
         event: (id, msg, ann) => this.event(id, msg, ann),
       }, cfg);
@@ -210,6 +217,7 @@ export class Driver {
       throw new RpcError(grpc.status.INVALID_ARGUMENT, `task ${cfg.id}: driver state is not readable`);
     }
     const h = await recoverNomadTask(conn, cfg.id, state, cfg, images, this.logger);
+    if (state.selinuxLevel) this.selinux.holdLevel(state.selinuxLevel);
     this.tasks.set(cfg.id, h);
   }
 
@@ -221,6 +229,7 @@ export class Driver {
       await h.destroy(force, (key, snapshotter) => removeSnapshot(conn, snapshotter, key));
       this.tasks.delete(taskId);
       this.images?.release(h.state.imageRef, taskId);
+      this.selinux.releaseLevel(h.state.selinuxLevel);
       return;
     }
     const ids = parseTaskId(taskId);

@@ -45,6 +45,8 @@ export interface DriverState {
   startedAtMs: number;
   /** gc.container = false when started: DestroyTask keeps the container and its snapshot */
   keepContainer?: boolean;
+  /** the MCS level of a task confined by SELinux ("s0:c12,c700"), held until DestroyTask */
+  selinuxLevel?: string;
 }
 
 /** Label of containers started with gc.container = false (kept after DestroyTask). */

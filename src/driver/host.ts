@@ -61,7 +61,7 @@ export function readHostFacts(): { facts: HostFacts; mhzPerCore: number } {
  * Whether a path exists. Deno stats nothing under /sys or /proc without its all-permissions flag, which the plugin
  * never has, so stat(1) (allowed by name in the launcher) answers when Deno may not.
  */
-function exists(path: string): boolean {
+export function exists(path: string): boolean {
   try {
     Deno.statSync(path);
     return true;

@@ -40,6 +40,8 @@ import { checkPathAllowed, EXTRA_PATHS_ENV } from "./permissions.ts";
 import { RpcError } from "../plugin/rpc.ts";
 import { readImageFile } from "./user.ts";
 import { allHostDevices, checkHostFile, statDevices } from "./devices.ts";
+import { confined, labelRootfsMounts, relabelPlan, taskSelinux } from "../spec/selinux.ts";
+import { relabel, type Selinux } from "./selinux.ts";
 
 /** What starting a task needs from the driver. */
 export interface StartContext {
@@ -47,6 +49,8 @@ export interface StartContext {
   config: PluginConfig;
   images: ImageCoordinator;
   host: HostFacts;
+  /** SELinux on the host, and the MCS levels tasks hold */
+  selinux: Selinux;
   logger: Logger;
   /** publishes a task event (pull progress etc.) */
   event: (taskId: string, message: string, annotations?: Record<string, string>) => void;
@@ -107,9 +111,10 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
     volumesEnabled: config.volumes.enabled,
     selinuxLabel: config.volumes.selinuxLabel,
   };
-  // Every option and combination the spec can judge without the image, before anything is pulled or
-  // created (the image's own part is judged by buildSpec below).
-  checkSpecInput({
+  // SELinux (when on): a confined task gets its own MCS level below; the level does not change what is
+  // refused, so the checks use a stand-in.
+  const confine = ctx.selinux.enabled && confined({ task, plugin });
+  const checked = {
     id: cid,
     task,
     nomad,
@@ -119,7 +124,12 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
     seccompProfile,
     devices,
     hostDevices,
-  });
+    selinux: ctx.selinux.enabled ? taskSelinux(ctx.selinux.contexts, confine ? "s0" : undefined) : undefined,
+  };
+  // Every option and combination the spec can judge without the image, before anything is pulled or
+  // created (the image's own part is judged by buildSpec below); system paths a label would relabel too.
+  checkSpecInput(checked);
+  relabelPlan({ ...checked, image: {} });
 
   const undo = new Undo();
   try {
@@ -141,6 +151,10 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
 
     // 3. The spec input; host files the spec mounts are written into the task dir.
     const snapshotter = config.snapshotter;
+    const selinuxLevel = confine ? ctx.selinux.takeLevel() : undefined;
+    if (selinuxLevel) {
+      undo.push("release SELinux level", () => Promise.resolve(ctx.selinux.releaseLevel(selinuxLevel)));
+    }
     const input: SpecInput = {
       id: cid,
       task,
@@ -154,8 +168,11 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
       hostDevices,
       // As containerd's default spec: grouped by namespace, so two namespaces never share a cgroup.
       cgroupsPath: `/${config.namespace}/${cid}`,
+      selinux: ctx.selinux.enabled ? taskSelinux(ctx.selinux.contexts, selinuxLevel) : undefined,
     };
     input.files = await writeHostFiles(input);
+    // Bind sources carry the task's labels before runc mounts them (runc does not act on z/Z).
+    await relabel(relabelPlan(input), log);
     await removeKeptContainer(ctx, cid);
     const lease = await createLease(conn, { id: `cdrv-start-${cid}-${Date.now()}`, expireMs: 10 * 60_000 });
     try {
@@ -185,7 +202,9 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
         runtime: task.runtime || config.runtime,
       }, {});
       undo.push("delete container", () => deleteContainer(conn, cid));
-      await createTask(conn, cid, mounts, { stdout: cfg.stdoutPath, stderr: cfg.stderrPath });
+      // A confined task sees its rootfs with its mount label: the snapshot's files carry the runtime's.
+      const rootfs = spec.linux.mountLabel ? labelRootfsMounts(mounts, spec.linux.mountLabel) : mounts;
+      await createTask(conn, cid, rootfs, { stdout: cfg.stdoutPath, stderr: cfg.stderrPath });
       undo.push("delete task", () => deleteTask(conn, cid));
     } finally {
       await deleteLease(conn, lease).catch(() => {});
@@ -200,6 +219,7 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
       snapshotter,
       startedAtMs: Date.now(),
       ...(config.gc.container ? {} : { keepContainer: true }),
+      ...(selinuxLevel ? { selinuxLevel } : {}),
     };
     const handle = new TaskHandle(cfg.id, state, cfg, conn, log);
     await handle.recordOomBaseline();

@@ -26,6 +26,7 @@ import { withSeccomp } from "./opts/seccomp.ts";
 import { withInit } from "./opts/init.ts";
 import { withSecurityOpt } from "./opts/security_opt.ts";
 import { withGroupAdd } from "./opts/groups.ts";
+import { withSelinux } from "./opts/selinux.ts";
 
 /**
  * The SpecOpts in the order they run. Order matters in three places: seccomp after capabilities (its
@@ -43,6 +44,7 @@ export const SPEC_OPTS: readonly [string, SpecOpt][] = [
   ["capabilities", withCapabilities],
   ["privileged", withPrivileged],
   ["security_opt", withSecurityOpt],
+  ["selinux", withSelinux],
   ["namespaces", withNamespaces],
   ["rootfs", withRootfs],
   ["mounts", withMounts],

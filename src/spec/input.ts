@@ -11,6 +11,7 @@
  */
 import type { TaskConfig } from "./task_config.ts";
 import type { OciSpec } from "./oci.ts";
+import type { TaskSelinux } from "./selinux.ts";
 
 /** One concern of the spec: edits `spec` in place from `input`; throws ConfigError on a bad combination. */
 export type SpecOpt = (spec: OciSpec, input: SpecInput) => void;
@@ -166,6 +167,8 @@ export interface SpecInput {
   hostDevices?: HostDevice[];
   /** linux.cgroupsPath, when the driver places the container's cgroup itself */
   cgroupsPath?: string;
+  /** the task's SELinux labels ({@linkcode taskSelinux}); absent when the host has SELinux off */
+  selinux?: TaskSelinux;
 }
 
 /**

@@ -226,35 +226,3 @@ export const withMounts: SpecOpt = (spec, input) => {
   if (has(["shared", "rshared"])) spec.linux.rootfsPropagation = "rshared";
   else if (has(["slave", "rslave"])) spec.linux.rootfsPropagation = "rslave";
 };
-
-/**
- * Host paths the driver should relabel for SELinux before start (runc does not act on z/Z): the task's
- * bind/volume sources and the task dirs with the plugin's volumes.selinuxlabel, and Nomad volume mounts
- * with their own label.
- *
- * @example
- * ```ts
- * selinuxRelabels(input); // [{ path: "/var/lib/nomad/alloc/.../alloc", label: "z" }, ...]
- * ```
- */
-export function selinuxRelabels(input: SpecInput): { path: string; label: "z" | "Z" }[] {
-  const out: { path: string; label: "z" | "Z" }[] = [];
-  const label = input.plugin.selinuxLabel;
-  if (label) {
-    for (const p of [input.nomad.dirs.alloc, input.nomad.dirs.local, input.nomad.dirs.secrets]) {
-      out.push({ path: p, label });
-    }
-    for (const m of input.task.mounts) {
-      if (m.type !== "tmpfs") out.push({ path: mountSource(m.source, input.nomad.dirs.task), label });
-    }
-    for (const v of input.task.volumes) {
-      out.push({ path: mountSource(v.source, input.nomad.dirs.task), label });
-    }
-  }
-  for (const m of input.nomad.mounts) {
-    if (m.selinuxLabel === "z" || m.selinuxLabel === "Z") {
-      out.push({ path: m.hostPath, label: m.selinuxLabel });
-    }
-  }
-  return out;
-}

@@ -2,7 +2,7 @@ import { assert, assertEquals, assertThrows } from "../../../tests/harness/asser
 import { exampleInput } from "../example.ts";
 import { baseSpec } from "./base.ts";
 import { ConfigError } from "../values.ts";
-import { mountSource, selinuxRelabels, standardMounts, withMounts } from "./mounts.ts";
+import { mountSource, standardMounts, withMounts } from "./mounts.ts";
 
 const mounts = (i: ReturnType<typeof exampleInput>) => {
   const spec = baseSpec();
@@ -101,7 +101,6 @@ Deno.test("withMounts: Nomad volume_mount read-only and propagation", () => {
   const ms = mounts(i);
   assertEquals(ms.find((m) => m.destination === "/vol/a")!.options, ["rbind", "ro", "rslave"]);
   assertEquals(ms.find((m) => m.destination === "/vol/b")!.options, ["rbind", "rw", "rshared"]);
-  assertEquals(selinuxRelabels(i), [{ path: "/opt/b", label: "Z" }]);
 });
 
 Deno.test("withMounts: volumes.enabled=false refuses sources outside the task and alloc dirs", () => {
@@ -132,18 +131,6 @@ Deno.test("withMounts: a target mounted twice is an error naming the task's moun
     e.message,
     'task config "mounts[0].target": "/local" is already mounted (Nomad\'s task directory); use another target',
   );
-});
-
-Deno.test("selinuxRelabels: the plugin's label covers task dirs and task bind sources", () => {
-  const i = exampleInput({ mounts: [{ type: "bind", source: "/srv/x", target: "/x" }] }, {
-    plugin: { allowPrivileged: true, volumesEnabled: true, selinuxLabel: "z" },
-  });
-  assertEquals(selinuxRelabels(i).map((r) => r.path), [
-    i.nomad.dirs.alloc,
-    i.nomad.dirs.local,
-    i.nomad.dirs.secrets,
-    "/srv/x",
-  ]);
 });
 
 Deno.test("withMounts: a shared (bidirectional) mount makes the root rshared; a slave one rslave", () => {
