@@ -122,24 +122,58 @@ Deno.test("pull error: a stalled blob hits image_pull_timeout; cancellation thro
   const proxy = badProxy(T.plain, "stall", layer);
   try {
     await withNamespace(async (conn) => {
+      // A pull that never gives up would hang the whole run: a liveness bound far above the timeout,
+      // whose failure says where the pull was (one such hang was seen once and not reproduced).
+      let phase = "";
+      const live = <T>(what: string, p: Promise<T>) =>
+        deadline(
+          p,
+          30_000,
+          () => `${what} still running after 30 s (phase ${phase}; ${proxy.requests.join(", ")})`,
+        );
       const t0 = performance.now();
-      const e = await failedPull(conn, `${proxy.addr}/cdrv/redis:1`, { timeoutMs: 1500 });
+      const e = await live(
+        "the pull with a 1.5 s timeout",
+        failedPull(conn, `${proxy.addr}/cdrv/redis:1`, {
+          timeoutMs: 1500,
+          onProgress: (p) => phase = p.phase,
+        }),
+      );
       const took = performance.now() - t0;
       assertEquals(e.kind, "timeout");
       assertMatch(e.message, /1\.5s/);
       assert(took < 5000, `gave up in time (${took} ms)`);
-      await assertNothingLeft(conn);
+      await live("assertNothingLeft", assertNothingLeft(conn));
 
       const ac = new AbortController();
       setTimeout(() => ac.abort(), 700);
-      const e2 = await failedPull(conn, `${proxy.addr}/cdrv/redis:1`, { signal: ac.signal });
+      const e2 = await live(
+        "the cancelled pull",
+        failedPull(conn, `${proxy.addr}/cdrv/redis:1`, {
+          signal: ac.signal,
+          onProgress: (p) => phase = p.phase,
+        }),
+      );
       assertEquals(e2.kind, "canceled");
       await assertNothingLeft(conn);
     });
   } finally {
-    await proxy.close();
+    await deadline(proxy.close(), 30_000, () => "the stalling proxy did not close within 30 s");
   }
 });
+
+/** `p`, or a rejection with `why()` after `ms`. */
+async function deadline<T>(p: Promise<T>, ms: number, why: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error(why())), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 Deno.test("pull error: a corrupted manifest fetched by digest → digest mismatch", async () => {
   const m = await manifestInfo(T.plain, "cdrv/busybox", "1");
