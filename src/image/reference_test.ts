@@ -8,97 +8,16 @@ import {
   normalizeReference,
   parseReference,
 } from "./reference.ts";
-
-const H64 = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
-const D = `sha256:${H64}`;
-
-// [input, normalized] — cases written after distribution/reference's grammar and normalization rules.
-const VALID: [string, string][] = [
-  ["busybox", "docker.io/library/busybox:latest"],
-  ["docker://busybox", "docker.io/library/busybox:latest"],
-  ["test_com", "docker.io/library/test_com:latest"],
-  ["test.com:tag", "docker.io/library/test.com:tag"],
-  ["test.com:5000", "docker.io/library/test.com:5000"],
-  ["test.com/repo:tag", "test.com/repo:tag"],
-  ["test:5000/repo", "test:5000/repo:latest"],
-  ["test:5000/repo:tag", "test:5000/repo:tag"],
-  [`test:5000/repo@${D}`, `test:5000/repo@${D}`],
-  [`test:5000/repo:tag@${D}`, `test:5000/repo@${D}`],
-  ["lowercase:Uppercase", "docker.io/library/lowercase:Uppercase"],
-  ["foo_bar.com:8080", "docker.io/library/foo_bar.com:8080"],
-  ["foo/foo_bar.com:8080", "docker.io/foo/foo_bar.com:8080"],
-  ["192.168.1.1", "docker.io/library/192.168.1.1:latest"],
-  ["192.168.1.1:tag", "docker.io/library/192.168.1.1:tag"],
-  ["192.168.1.1:5000", "docker.io/library/192.168.1.1:5000"],
-  ["192.168.1.1/repo", "192.168.1.1/repo:latest"],
-  ["192.168.1.1:5000/repo", "192.168.1.1:5000/repo:latest"],
-  ["127.0.0.1:15000/cdrv/busybox:1", "127.0.0.1:15000/cdrv/busybox:1"],
-  ["[2001:db8::1]/repo", "[2001:db8::1]/repo:latest"],
-  ["[2001:db8::1]:5000/repo:tag", "[2001:db8::1]:5000/repo:tag"],
-  ["[::1]:5000/a/b", "[::1]:5000/a/b:latest"],
-  ["localhost/repo", "localhost/repo:latest"],
-  ["localhost:5000/repo:v1", "localhost:5000/repo:v1"],
-  ["localhost", "docker.io/library/localhost:latest"],
-  ["index.docker.io/library/foo", "docker.io/library/foo:latest"],
-  ["index.docker.io/foo", "docker.io/library/foo:latest"],
-  ["docker.io/foo", "docker.io/library/foo:latest"],
-  ["docker.io/library/foo:latest", "docker.io/library/foo:latest"],
-  ["docker.io/dmcgowan/myapp", "docker.io/dmcgowan/myapp:latest"],
-  ["a/b/c/d", "docker.io/a/b/c/d:latest"],
-  ["xn--n3h.com/myimage:xn--n3h.com", "xn--n3h.com/myimage:xn--n3h.com"],
-  ["sub-dom1.foo.com/bar/baz/quux:some-long-tag", "sub-dom1.foo.com/bar/baz/quux:some-long-tag"],
-  ["b.gcr.io/test.example.com/my-app:test.example.com", "b.gcr.io/test.example.com/my-app:test.example.com"],
-  ["foo--bar", "docker.io/library/foo--bar:latest"],
-  ["foo__bar", "docker.io/library/foo__bar:latest"],
-  ["foo.bar-baz_qux", "docker.io/library/foo.bar-baz_qux:latest"],
-  ["Docker/docker", "Docker/docker:latest"],
-  ["EXAMPLE.com/repo", "EXAMPLE.com/repo:latest"],
-  ["repo:_tag", "docker.io/library/repo:_tag"],
-  [`repo:${"a".repeat(128)}`, `docker.io/library/repo:${"a".repeat(128)}`],
-  [`busybox@sha512:${"a".repeat(128)}`, `docker.io/library/busybox@sha512:${"a".repeat(128)}`],
-  [`${"a".repeat(245)}`, `docker.io/library/${"a".repeat(245)}:latest`],
-];
-
-// [input, substring of the reason]
-const INVALID: [string, string][] = [
-  ["", "at least one component"],
-  ["docker://", "at least one component"],
-  [":justtag", "invalid reference format"],
-  [`@${D}`, "invalid reference format"],
-  [`repo@sha256:${H64}f`, "digest length"],
-  [`validname@invaliddigest:${H64}`, "unsupported digest algorithm"],
-  [`repo@sha256:${"F".repeat(64)}`, "digest format"],
-  [`repo@sha256:${"f".repeat(31)}`, "invalid reference format"],
-  ["Uppercase:tag", "must be lowercase"],
-  ["test:5000/Uppercase/lowercase:tag", "must be lowercase"],
-  ["aa/asdf$$^/aa", "invalid reference format"],
-  ["a^a", "invalid reference format"],
-  ["foo___bar", "invalid reference format"],
-  ["foo..bar", "invalid reference format"],
-  ["-foo", "invalid reference format"],
-  ["foo-", "invalid reference format"],
-  ["foo/", "invalid reference format"],
-  ["/foo", "invalid reference format"],
-  ["foo//bar", "invalid reference format"],
-  ["repo:-tag", "invalid reference format"],
-  ["repo:.tag", "invalid reference format"],
-  [`repo:${"a".repeat(129)}`, "invalid reference format"],
-  ["[fe80::1%eth0]:5000/repo", "invalid reference format"],
-  ["[2001:db8::1]", "invalid reference format"],
-  ["test.com:port/repo", "invalid reference format"],
-  [`${"a".repeat(256)}`, "must not be more than 255"],
-  [H64, "64-byte hexadecimal"],
-  ["foo bar", "invalid reference format"],
-];
+import { D256 as D, INVALID_REFS, VALID_REFS } from "../../tests/fixtures/image_refs.ts";
 
 Deno.test("reference: valid references normalize like distribution/reference", () => {
-  for (const [input, want] of VALID) {
+  for (const [input, want] of VALID_REFS) {
     assertEquals(normalizeReference(input), want, input);
   }
 });
 
 Deno.test("reference: invalid references fail with the reason", () => {
-  for (const [input, reason] of INVALID) {
+  for (const [input, reason] of INVALID_REFS) {
     const e = assertThrows(() => parseReference(input), InvalidReferenceError, reason);
     assert(e.message.includes(JSON.stringify(input)), `message names the input: ${e.message}`);
   }

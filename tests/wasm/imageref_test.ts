@@ -1,8 +1,9 @@
 /**
  * assembly/imageref (through src/image/reference_wasm.ts) against the TS reference src/image/reference.ts:
- * a fixture table of real-world references (valid and invalid, after distribution/reference's own test
- * cases and Docker's normalization), then differential properties (WASM result or error == TS result or
- * error) over arbitrary strings and grammar-shaped ones.
+ * the fixture tables of tests/fixtures/image_refs.ts, shared with src/image/reference_test.ts (valid and
+ * invalid, after distribution/reference's own test cases, Docker's normalization and real-world
+ * references), then differential properties (WASM result or error == TS result or error) over arbitrary
+ * strings and grammar-shaped ones.
  */
 import fc from "fast-check";
 import { assert, assertEquals } from "../harness/assert.ts";
@@ -12,114 +13,10 @@ import {
   normalizeReferenceWasm,
   parseReferenceWasm,
 } from "../../src/image/reference_wasm.ts";
-
-const F64 = "f".repeat(64);
-const D256 = `sha256:${F64}`;
-const D512 = `sha512:${"f".repeat(128)}`;
-
-/** [input, normalized reference] */
-const VALID: [string, string][] = [
-  ["busybox", "docker.io/library/busybox:latest"],
-  ["redis:7", "docker.io/library/redis:7"],
-  ["docker://redis", "docker.io/library/redis:latest"],
-  ["library/debian", "docker.io/library/debian:latest"],
-  ["docker/docker", "docker.io/docker/docker:latest"],
-  ["docker.io/debian", "docker.io/library/debian:latest"],
-  ["docker.io/library/debian:bookworm", "docker.io/library/debian:bookworm"],
-  ["index.docker.io/docker/docker", "docker.io/docker/docker:latest"],
-  ["index.docker.io/library/debian", "docker.io/library/debian:latest"],
-  ["index.docker.io/debian", "docker.io/library/debian:latest"],
-  ["localhost/debian", "localhost/debian:latest"],
-  ["localhost:5000/docker/docker", "localhost:5000/docker/docker:latest"],
-  ["localhost:5000/debian", "localhost:5000/debian:latest"],
-  ["example.com/debian", "example.com/debian:latest"],
-  ["ghcr.io/hashicorp/nomad:1.10.5", "ghcr.io/hashicorp/nomad:1.10.5"],
-  ["quay.io/coreos/etcd:v3.5.9", "quay.io/coreos/etcd:v3.5.9"],
-  ["registry.k8s.io/pause:3.9", "registry.k8s.io/pause:3.9"],
-  ["gcr.io/distroless/static-debian12:nonroot", "gcr.io/distroless/static-debian12:nonroot"],
-  ["mcr.microsoft.com/dotnet/runtime:8.0", "mcr.microsoft.com/dotnet/runtime:8.0"],
-  ["public.ecr.aws/docker/library/alpine:3.19", "public.ecr.aws/docker/library/alpine:3.19"],
-  [
-    "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:prod",
-    "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:prod",
-  ],
-  ["test_com", "docker.io/library/test_com:latest"],
-  ["test.com:tag", "docker.io/library/test.com:tag"],
-  ["test.com:5000", "docker.io/library/test.com:5000"],
-  ["test.com/repo:tag", "test.com/repo:tag"],
-  ["test:5000/repo", "test:5000/repo:latest"],
-  ["test:5000/repo:tag", "test:5000/repo:tag"],
-  [`test:5000/repo@${D256}`, `test:5000/repo@${D256}`],
-  [`test:5000/repo:tag@${D256}`, `test:5000/repo@${D256}`],
-  ["lowercase:Uppercase", "docker.io/library/lowercase:Uppercase"],
-  ["sub-dom1.foo.com/bar/baz/quux", "sub-dom1.foo.com/bar/baz/quux:latest"],
-  ["sub-dom1.foo.com/bar/baz/quux:some-long-tag", "sub-dom1.foo.com/bar/baz/quux:some-long-tag"],
-  ["b.gcr.io/test.example.com/my-app:test.example.com", "b.gcr.io/test.example.com/my-app:test.example.com"],
-  ["xn--n3h.com/myimage:xn--n3h.com", "xn--n3h.com/myimage:xn--n3h.com"],
-  [`xn--7o8h.com/myimage:xn--7o8h.com@${D512}`, `xn--7o8h.com/myimage@${D512}`],
-  ["foo_bar.com:8080", "docker.io/library/foo_bar.com:8080"],
-  ["foo/foo_bar.com:8080", "docker.io/foo/foo_bar.com:8080"],
-  ["192.168.1.1", "docker.io/library/192.168.1.1:latest"],
-  ["192.168.1.1:tag", "docker.io/library/192.168.1.1:tag"],
-  ["192.168.1.1:5000", "docker.io/library/192.168.1.1:5000"],
-  ["192.168.1.1/repo", "192.168.1.1/repo:latest"],
-  ["192.168.1.1:5000/repo", "192.168.1.1:5000/repo:latest"],
-  ["192.168.1.1:5000/repo:5050", "192.168.1.1:5000/repo:5050"],
-  ["a.b.c.d.e", "docker.io/library/a.b.c.d.e:latest"],
-  ["[2001:db8::1]:5000/repo", "[2001:db8::1]:5000/repo:latest"],
-  ["[2001:db8::1]/repo", "[2001:db8::1]/repo:latest"],
-  ["[2001:db8:1:2:3:4:5:6]/repo:tag", "[2001:db8:1:2:3:4:5:6]/repo:tag"],
-  ["[2001:db8::]:5000/repo", "[2001:db8::]:5000/repo:latest"],
-  ["[::1]:5000/repo", "[::1]:5000/repo:latest"],
-  ["127.0.0.1:15000/cdrv/busybox:1", "127.0.0.1:15000/cdrv/busybox:1"],
-  ["Docker/docker", "Docker/docker:latest"],
-  ["EXAMPLE.com/repo", "EXAMPLE.com/repo:latest"],
-  ["foo--bar", "docker.io/library/foo--bar:latest"],
-  ["foo__bar", "docker.io/library/foo__bar:latest"],
-  ["repo:_tag", "docker.io/library/repo:_tag"],
-  [`${"a/".repeat(100)}a:tag`, `docker.io/${"a/".repeat(100)}a:tag`],
-  [`alpine@${D256}`, `docker.io/library/alpine@${D256}`],
-  [`alpine:3.19@${D256}`, `docker.io/library/alpine@${D256}`],
-  [`redis@sha384:${"0".repeat(96)}`, `docker.io/library/redis@sha384:${"0".repeat(96)}`],
-];
-
-/** [input, substring of the error message] */
-const INVALID: [string, string][] = [
-  ["", "must have at least one component"],
-  ["docker://", "must have at least one component"],
-  [":justtag", "invalid reference format"],
-  [`@${D256}`, "invalid reference format"],
-  [`repo@sha256:${F64}f`, "invalid checksum digest length"],
-  [`validname@invaliddigest:${F64}`, 'unsupported digest algorithm "invaliddigest"'],
-  [`repo:1@Sha256:${F64}`, "invalid digest format"],
-  [`repo@Sha256:${F64}`, 'repository name "library/repo@Sha256" must be lowercase'],
-  [`repo@sha256:${"F".repeat(64)}`, "invalid checksum digest format"],
-  ["Uppercase:tag", 'repository name "library/Uppercase" must be lowercase'],
-  ["test:5000/Uppercase/lowercase:tag", 'repository name "Uppercase/lowercase" must be lowercase'],
-  ["Foo_bar.com/repo", "repository name must be lowercase"],
-  [`${"a/".repeat(128)}a:tag`, "must not be more than 255 characters"],
-  ["aa/asdf$$^/aa", "invalid reference format"],
-  ["[2001:db8::1]", "invalid reference format"],
-  ["[fe80::1%eth0]:5000/repo", "invalid reference format"],
-  ["[2001:db8::1]:/repo", "invalid reference format"],
-  ["test.com:port/repo", "invalid reference format"],
-  ["-foo", "invalid reference format"],
-  ["foo-", "invalid reference format"],
-  ["foo..bar", "invalid reference format"],
-  ["foo___bar", "invalid reference format"],
-  ["foo//bar", "invalid reference format"],
-  ["repo:-tag", "invalid reference format"],
-  [`repo:${"a".repeat(129)}`, "invalid reference format"],
-  ["redis: 7", "invalid reference format"],
-  ["redis:7 ", "invalid reference format"],
-  [F64, "cannot specify 64-byte hexadecimal strings"],
-  ["ubuntu:22.04:x", "invalid reference format"],
-  ["\u212Aoo", 'repository name "library/\u212Aoo" must be lowercase'],
-  ["ÉCOLE/app", "invalid reference format"],
-];
+import { INVALID_REFS, VALID_REFS } from "../fixtures/image_refs.ts";
 
 Deno.test("imageref fixtures: valid real-world references normalize the same in WASM and TS", () => {
-  for (const [input, want] of VALID) {
+  for (const [input, want] of VALID_REFS) {
     assertEquals(normalizeReferenceWasm(input), want, input);
     assertEquals(normalizeReference(input), want, input);
     assertEquals(parseReferenceWasm(input), parseReference(input), input);
@@ -127,7 +24,7 @@ Deno.test("imageref fixtures: valid real-world references normalize the same in 
 });
 
 Deno.test("imageref fixtures: invalid references fail with the same error in WASM and TS", () => {
-  for (const [input, reason] of INVALID) {
+  for (const [input, reason] of INVALID_REFS) {
     const w = outcome(parseReferenceWasm, input);
     assertEquals(w, outcome(parseReference, input), input);
     assert(w.startsWith("InvalidReferenceError: ") && w.includes(reason), `${JSON.stringify(input)}: ${w}`);
