@@ -112,6 +112,13 @@ cdrv_containerd_start() {
   fi
   mkdir -p "$dir/root" "$dir/state" "$dir/opt"
   chmod 711 "$dir/root" "$dir/state"
+  # On an SELinux host the policy labels containerd's snapshots container_ro_file_t (container-selinux's
+  # file contexts for /var/lib/containerd), so confined containers may read their image layers. A private
+  # root elsewhere gets that label by hand; what containerd makes under it inherits it.
+  if [ -e /sys/fs/selinux/enforce ]; then
+    mkdir -p "$dir/root/io.containerd.snapshotter.v1.overlayfs"
+    chcon -t container_ro_file_t "$dir/root/io.containerd.snapshotter.v1.overlayfs"
+  fi
   _cdrv_ctd_write_config "$dir"
   rm -f "$sock" "$sock.ttrpc" "$dir/containerd.pid"
   printf '\n=== %s cdrv_containerd_start\n' "$(date -Is)" >>"$dir/containerd.log"

@@ -59,7 +59,7 @@ export const pluginSpec = object({
       ),
       selinuxlabel: attr(
         "string",
-        "`z` or `Z`: on an SELinux host, relabel the task dirs and bind sources (`z` shared, `Z` private to the task; the alloc dir is always shared) and run unprivileged tasks confined with their own MCS categories. Ignored where SELinux is off.",
+        "`z` or `Z`: on an SELinux host, relabel the task dirs and bind sources (`z` shared, `Z` private to the allocation; the alloc dir is always shared) and run unprivileged tasks confined, each allocation with MCS categories of its own. Ignored where SELinux is off.",
       ),
     }),
     "Host volume policy.",

@@ -217,7 +217,7 @@ export class Driver {
       throw new RpcError(grpc.status.INVALID_ARGUMENT, `task ${cfg.id}: driver state is not readable`);
     }
     const h = await recoverNomadTask(conn, cfg.id, state, cfg, images, this.logger);
-    if (state.selinuxLevel) this.selinux.holdLevel(state.selinuxLevel);
+    if (state.selinuxLevel) this.selinux.holdLevel(cfg.allocId, state.selinuxLevel);
     this.tasks.set(cfg.id, h);
   }
 
@@ -229,7 +229,7 @@ export class Driver {
       await h.destroy(force, (key, snapshotter) => removeSnapshot(conn, snapshotter, key));
       this.tasks.delete(taskId);
       this.images?.release(h.state.imageRef, taskId);
-      this.selinux.releaseLevel(h.state.selinuxLevel);
+      if (h.state.selinuxLevel) this.selinux.releaseLevel((h.nomadConfig as NomadTaskConfig).allocId);
       return;
     }
     const ids = parseTaskId(taskId);

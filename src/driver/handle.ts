@@ -45,7 +45,7 @@ export interface DriverState {
   startedAtMs: number;
   /** gc.container = false when started: DestroyTask keeps the container and its snapshot */
   keepContainer?: boolean;
-  /** the MCS level of a task confined by SELinux ("s0:c12,c700"), held until DestroyTask */
+  /** the MCS level of a task confined by SELinux ("s0:c12,c700"), its allocation's; held until DestroyTask */
   selinuxLevel?: string;
 }
 

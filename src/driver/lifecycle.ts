@@ -151,9 +151,9 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
 
     // 3. The spec input; host files the spec mounts are written into the task dir.
     const snapshotter = config.snapshotter;
-    const selinuxLevel = confine ? ctx.selinux.takeLevel() : undefined;
+    const selinuxLevel = confine ? ctx.selinux.takeLevel(cfg.allocId) : undefined;
     if (selinuxLevel) {
-      undo.push("release SELinux level", () => Promise.resolve(ctx.selinux.releaseLevel(selinuxLevel)));
+      undo.push("release SELinux level", () => Promise.resolve(ctx.selinux.releaseLevel(cfg.allocId)));
     }
     const input: SpecInput = {
       id: cid,

@@ -17,9 +17,13 @@ import {
 } from "../spec/selinux.ts";
 import { exists } from "./host.ts";
 
-/** What the plugin knows of SELinux on its host, and the MCS levels its tasks hold. */
+/**
+ * What the plugin knows of SELinux on its host, and the MCS levels its allocations hold. The tasks of one
+ * allocation share a level, as the containers of a pod do: what one writes to /alloc the others can read,
+ * while other allocations are kept out by their own categories.
+ */
 export class Selinux {
-  readonly #levels = new Set<string>();
+  readonly #byAlloc = new Map<string, { level: string; tasks: number }>();
 
   /**
    * @param enabled SELinux is on (enforcing or permissive): selinuxfs is mounted
@@ -48,8 +52,17 @@ export class Selinux {
     return new Selinux(true, contexts);
   }
 
-  /** Takes a fresh MCS level (two random categories) no running task of this plugin holds. */
-  takeLevel(): string {
+  /**
+   * The MCS level of an allocation's next task: the one its running tasks hold, or a fresh one (two random
+   * categories) no other allocation of this plugin holds.
+   */
+  takeLevel(allocId: string): string {
+    const held = this.#byAlloc.get(allocId);
+    if (held) {
+      held.tasks++;
+      return held.level;
+    }
+    const inUse = new Set([...this.#byAlloc.values()].map((h) => h.level));
     const r = new Uint32Array(2);
     for (;;) {
       crypto.getRandomValues(r);
@@ -57,25 +70,28 @@ export class Selinux {
       const b = r[1] % MCS_CATEGORIES;
       if (a === b) continue;
       const level = mcsLevel(a, b);
-      if (this.#levels.has(level)) continue;
-      this.#levels.add(level);
+      if (inUse.has(level)) continue;
+      this.#byAlloc.set(allocId, { level, tasks: 1 });
       return level;
     }
   }
 
-  /** Marks a recovered task's level as held. */
-  holdLevel(level: string): void {
-    this.#levels.add(level);
+  /** Marks a recovered task's level as held by its allocation. */
+  holdLevel(allocId: string, level: string): void {
+    const held = this.#byAlloc.get(allocId);
+    if (held) held.tasks++;
+    else this.#byAlloc.set(allocId, { level, tasks: 1 });
   }
 
-  /** Gives a level back (task destroyed, or its start failed). */
-  releaseLevel(level: string | undefined): void {
-    if (level !== undefined) this.#levels.delete(level);
+  /** A task gives its allocation's level back (destroyed, or its start failed); the last one frees it. */
+  releaseLevel(allocId: string): void {
+    const held = this.#byAlloc.get(allocId);
+    if (held && --held.tasks <= 0) this.#byAlloc.delete(allocId);
   }
 
-  /** The levels held now (for tests and the debug log). */
-  get heldLevels(): ReadonlySet<string> {
-    return this.#levels;
+  /** The level an allocation holds now, if any. */
+  levelOf(allocId: string): string | undefined {
+    return this.#byAlloc.get(allocId)?.level;
   }
 }
 

@@ -1,12 +1,12 @@
 /**
  * SELinux labels of a task, purely: the process and mount labels (the policy's container contexts with
- * the task's own MCS categories) and the host paths to relabel for the plugin's `volumes.selinuxlabel`
- * and for Nomad volume mounts' `selinux_label`. The driver detects SELinux, reads the policy's
- * lxc_contexts, picks the categories and runs the relabel; runc applies the labels.
+ * the MCS categories of the task's allocation, which its tasks share as a pod's containers do) and the
+ * host paths to relabel for the plugin's `volumes.selinuxlabel` and for Nomad volume mounts'
+ * `selinux_label`. The driver detects SELinux, reads the policy's lxc_contexts, picks the categories and
+ * runs the relabel; runc applies the labels.
  *
  * `z` labels content shared (the file context at the bare sensitivity `s0`, usable by every container);
- * `Z` labels it private to the task (its own categories). The alloc dir is shared by the group's tasks
- * by design, so it is always labelled shared.
+ * `Z` labels it private to the allocation (its categories). The alloc dir is always labelled shared.
  *
  * @module
  */

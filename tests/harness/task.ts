@@ -91,6 +91,8 @@ export interface TaskOptions {
   mounts?: (Pick<Mount, "taskPath" | "hostPath" | "readonly"> & Partial<Mount>)[];
   /** devices Nomad's device plugins allocated */
   devices?: Device[];
+  /** a task of this allocation (its id and alloc dir are shared; this task gets a task dir beside it) */
+  sameAllocAs?: PreparedTask;
   /** DNS from the group network block */
   dns?: DNSConfig;
   /** Nomad's LinuxResources beyond shares and memory */
@@ -205,9 +207,9 @@ let seq = 0;
  * ```
  */
 export async function makeTask(o: TaskOptions): Promise<PreparedTask> {
-  const allocId = crypto.randomUUID();
+  const allocId = o.sameAllocAs?.config.allocId ?? crypto.randomUUID();
   const name = o.name ?? `t${++seq}`;
-  const allocDir = await shortTempDir("cdrv-alloc-");
+  const allocDir = o.sameAllocAs?.allocDir ?? await shortTempDir("cdrv-alloc-");
   const taskDir = `${allocDir}/${name}`;
   for (
     const d of [
@@ -237,7 +239,9 @@ export async function makeTask(o: TaskOptions): Promise<PreparedTask> {
     async cleanup() {
       await stdout.stop();
       await stderr.stop();
-      await Deno.remove(allocDir, { recursive: true }).catch(() => {});
+      // A second task of an allocation leaves the alloc dir to the first.
+      const mine = o.sameAllocAs ? [taskDir, stdoutPath, stderrPath] : [allocDir];
+      for (const p of mine) await Deno.remove(p, { recursive: true }).catch(() => {});
     },
   };
 }

@@ -1,9 +1,10 @@
 // SELinux, proven in containers on the kernel at hand. On an SELinux host (enforcing: scripts/test.sh runs
 // this file in a VM booted with SELinux, scripts/selinux-vm.sh) the plugin's volumes.selinuxlabel relabels
-// the task dirs and bind sources, confines each task to container_t with MCS categories of its own, and
+// the task dirs and bind sources, confines each task to container_t with its allocation's MCS categories, and
 // the kernel then denies what the labels say it must. Where SELinux is off, the option changes nothing.
 import { assert, assertEquals, assertMatch, assertNotEquals } from "../harness/assert.ts";
-import { host, keyValues, type Ran, type SpecSuite, specTest } from "../spec/suite.ts";
+import { host, keyValues, type Ran, type Running, type SpecSuite, specTest } from "../spec/suite.ts";
+import { waitFor } from "../harness/services.ts";
 
 /** Whether this kernel has SELinux on (selinuxfs mounted): Deno reads nothing under /sys itself. */
 async function selinuxOn(): Promise<boolean> {
@@ -91,35 +92,38 @@ if (!ON) {
     assert(ENFORCING, "/sys/fs/selinux/enforce is 1");
   });
 
-  specTest("selinux z: shared labels, a confined task, and what the kernel refuses", async (s, t) => {
+  specTest("selinux z: shared labels, confined tasks, and what the kernel refuses", async (s, t) => {
     const dir = await hostDir();
     const plain = await hostDir();
     const plainLabel = await label(plain);
     try {
-      await t.step(
-        "confined as container_t with its own categories; relabelled dirs are usable",
-        async () => {
-          let spec: [string | undefined, string | undefined] = [undefined, undefined];
-          const r = await s.sh(PROBE, {
-            config: { mounts: [{ type: "bind", source: dir, target: "/mnt/bind" }] },
-            inspect: async (r) => {
-              spec = await specLabels(s, r);
-            },
-          });
-          assertEquals(r.exit.exitCode, 0, `${r.out}\n${r.err}`);
-          const kv = keyValues(r.out);
-          const level = levelOf(kv.label);
-          assertEquals(spec, [kv.label, `system_u:object_r:container_file_t:${level}`]);
-          assertEquals(kv.rootctx, `context="system_u:object_r:container_file_t:${level}"`);
-          assertEquals([kv.bind, kv.alloc, kv.local, kv.hosts, kv.rootfs], ["ok", "ok", "ok", "ok", "ok"]);
-          // z: shared, whatever the task's categories; the alloc dir always.
-          assertEquals(await label(dir), SHARED);
-          assertEquals(await label(`${dir}/hello`), SHARED, "recursively");
-          assertEquals(await label(`${r.task.allocDir}/alloc`), SHARED);
-          assertEquals(await label(`${r.task.taskDir}/local`), SHARED);
-          assertEquals(await Deno.readTextFile(`${dir}/out`), "data\n");
-        },
-      );
+      await t.step("confined as container_t with its categories; relabelled dirs are usable", async () => {
+        let spec: [string | undefined, string | undefined] = [undefined, undefined];
+        const dirs: string[] = [];
+        const r = await s.sh(PROBE, {
+          config: { mounts: [{ type: "bind", source: dir, target: "/mnt/bind" }] },
+          inspect: async (r) => {
+            spec = await specLabels(s, r);
+            // The task's dirs go with it: looked at before it is destroyed.
+            for (
+              const d of [`${r.task.allocDir}/alloc`, `${r.task.taskDir}/local`, `${r.task.taskDir}/.cdrv`]
+            ) {
+              dirs.push(await label(d));
+            }
+          },
+        });
+        assertEquals(r.exit.exitCode, 0, `${r.out}\n${r.err}`);
+        const kv = keyValues(r.out);
+        const level = levelOf(kv.label);
+        assertEquals(spec, [kv.label, `system_u:object_r:container_file_t:${level}`]);
+        assertEquals(kv.rootctx, `context="system_u:object_r:container_file_t:${level}"`);
+        assertEquals([kv.bind, kv.alloc, kv.local, kv.hosts, kv.rootfs], ["ok", "ok", "ok", "ok", "ok"]);
+        // z: shared, whatever the task's categories; the alloc dir always.
+        assertEquals(await label(dir), SHARED);
+        assertEquals(await label(`${dir}/hello`), SHARED, "recursively");
+        assertEquals(dirs, [SHARED, SHARED, SHARED], "alloc, local, generated files");
+        assertEquals(await Deno.readTextFile(`${dir}/out`), "data\n");
+      });
 
       await t.step(
         "a Nomad volume_mount without a label is not relabelled: the kernel denies it",
@@ -138,16 +142,29 @@ if (!ON) {
         },
       );
 
+      await t.step("two allocations hold different categories; exec runs with the task's label", async () => {
+        const cmd = { command: "/bin/sleep", args: ["30"] };
+        await s.running({ config: cmd }, async (a) => {
+          await s.running({ config: cmd }, async (b) => {
+            assertNotEquals(levelOf(await execLabel(a)), levelOf(await execLabel(b)));
+          });
+        });
+      });
+
       await t.step(
-        "two tasks at once hold different categories; exec runs with the task's label",
+        "the tasks of one allocation share its categories and each other's /alloc files",
         async () => {
-          const cmd = { command: "/bin/sleep", args: ["30"] };
-          await s.running({ config: cmd }, async (a) => {
-            await s.running({ config: cmd }, async (b) => {
-              const la = (await a.exec("cat", "/proc/self/attr/current")).out.replace(/\0/g, "").trim();
-              const lb = (await b.exec("cat", "/proc/self/attr/current")).out.replace(/\0/g, "").trim();
-              assertNotEquals(levelOf(la), levelOf(lb));
-            });
+          const writer = { command: "/bin/sh", args: ["-c", "echo from-a >/alloc/data/a; sleep 30"] };
+          await s.running({ config: writer }, async (a) => {
+            await waitFor("a's file", () => exists(`${a.task.allocDir}/alloc/data/a`));
+            const r = await s.sh(
+              "echo label=$(cat /proc/self/attr/current | tr -d '\\0'); cat /alloc/data/a",
+              {
+                sameAllocAs: a.task,
+              },
+            );
+            assertEquals(levelOf(keyValues(r.out).label), levelOf(await execLabel(a)));
+            assertMatch(r.out, /^from-a$/m);
           });
         },
       );
@@ -161,6 +178,7 @@ if (!ON) {
       });
 
       await t.step("a system path is refused before anything is created, naming the option", async () => {
+        const before = await label("/etc");
         const msg = await s.refused({
           config: { mounts: [{ type: "bind", source: "/etc", target: "/mnt/etc", options: ["ro"] }] },
         });
@@ -168,7 +186,7 @@ if (!ON) {
           msg,
           /task config "mounts\[0\]\.source": "\/etc" is a system path and cannot be relabelled/,
         );
-        assertEquals(await label("/etc"), (await host("stat", "-c", "%C", "/etc")).trim());
+        assertEquals(await label("/etc"), before);
         const left = await s.contents();
         assertEquals([left.containers, left.tasks], [[], []]);
       });
@@ -178,34 +196,41 @@ if (!ON) {
     }
   }, { volumes: { enabled: true, selinuxlabel: "z" } });
 
-  specTest("selinux Z: private content, kept from other tasks by their categories", async (s, t) => {
-    await t.step(
-      "another task cannot read a task's local dir, but can read the shared alloc dir",
-      async () => {
-        await s.running({
-          config: { command: "/bin/sh", args: ["-c", "echo secret >/local/s; echo pub >/alloc/p; sleep 30"] },
-        }, async (a) => {
-          const la = (await a.exec("cat", "/proc/self/attr/current")).out.replace(/\0/g, "").trim();
-          const level = levelOf(la);
-          const local = `${a.task.taskDir}/local`;
-          assertEquals(await label(local), `system_u:object_r:container_file_t:${level}`);
-          assertEquals(await label(`${a.task.allocDir}/alloc`), SHARED);
-          assertEquals((await a.exec("cat", "/local/s")).out, "secret\n");
-          // B sees A's dirs through Nomad volume mounts without a label (no relabel): only MCS stands between.
-          const r = await s.sh("cat /mnt/a-local/s 2>&1; cat /mnt/a-alloc/p 2>&1", {
-            mounts: [
-              { taskPath: "/mnt/a-local", hostPath: local, readonly: true },
-              { taskPath: "/mnt/a-alloc", hostPath: `${a.task.allocDir}/alloc`, readonly: true },
-            ],
-          });
-          assertMatch(r.out, /a-local\/s: Permission denied/);
-          assert(!r.out.includes("secret"), r.out);
-          assertMatch(r.out, /^pub$/m);
+  specTest("selinux Z: private content, kept from other allocations by their categories", async (s, t) => {
+    await t.step("another allocation cannot read an allocation's files; its own tasks can", async () => {
+      const cmd = {
+        command: "/bin/sh",
+        args: ["-c", "echo secret >/local/s; echo pub >/alloc/data/p; sleep 30"],
+      };
+      await s.running({ config: cmd }, async (a) => {
+        const level = levelOf(await execLabel(a));
+        const local = `${a.task.taskDir}/local`;
+        await waitFor("a's files", () => exists(`${a.task.allocDir}/alloc/data/p`));
+        const mine = `system_u:object_r:container_file_t:${level}`;
+        assertEquals(await label(local), mine);
+        assertEquals(await label(`${a.task.allocDir}/alloc`), SHARED);
+        assertEquals(await label(`${a.task.allocDir}/alloc/data/p`), mine, "a file takes its writer's level");
+        // A task of another allocation sees A's dirs through Nomad volume mounts without a label (no
+        // relabel): only the categories stand between them.
+        const other = await s.sh("cat /mnt/a-local/s 2>&1; cat /mnt/a-alloc/data/p 2>&1", {
+          mounts: [
+            { taskPath: "/mnt/a-local", hostPath: local, readonly: true },
+            { taskPath: "/mnt/a-alloc", hostPath: `${a.task.allocDir}/alloc`, readonly: true },
+          ],
         });
-      },
-    );
+        assertMatch(other.out, /a-local\/s'?: Permission denied/);
+        assertMatch(other.out, /a-alloc\/data\/p'?: Permission denied/);
+        assert(!other.out.includes("secret") && !other.out.includes("pub"), other.out);
+        // A second task of A's allocation reads A's /alloc file, and A's local dir through the same mount.
+        const sibling = await s.sh("cat /alloc/data/p; cat /mnt/a-local/s", {
+          sameAllocAs: a.task,
+          mounts: [{ taskPath: "/mnt/a-local", hostPath: local, readonly: true }],
+        });
+        assertEquals(sibling.out, "pub\nsecret\n", sibling.err);
+      });
+    });
 
-    await t.step("a Nomad volume_mount with selinux_label Z takes the task's own categories", async () => {
+    await t.step("a Nomad volume_mount with selinux_label Z takes the allocation's categories", async () => {
       const dir = await hostDir();
       try {
         const r = await s.sh("echo label=$(cat /proc/self/attr/current | tr -d '\\0'); cat /mnt/v/hello", {
@@ -228,14 +253,19 @@ if (!ON) {
         async () => {
           const dir = await hostDir();
           try {
+            let allocLabel = "";
             const r = await s.sh("cat /proc/self/attr/current | tr -d '\\0'; echo; cat /mnt/v/hello", {
               mounts: [{ taskPath: "/mnt/v", hostPath: dir, readonly: true, selinuxLabel: "z" }],
-              inspect: async (r) => assertEquals(await specLabels(s, r), [undefined, undefined]),
+              inspect: async (r) => {
+                assertEquals(await specLabels(s, r), [undefined, undefined]);
+                allocLabel = await label(`${r.task.allocDir}/alloc`);
+              },
             });
             assertEquals(r.exit.exitCode, 0, r.err);
             assert(!r.out.includes("container_t"), r.out);
-            assertNotEquals(await label(`${r.task.allocDir}/alloc`), SHARED);
+            assertMatch(allocLabel, /:(user_)?tmp_t:/, "the alloc dir keeps the label it was made with");
             assertEquals(await label(dir), SHARED);
+            assertMatch(r.out, /^from the host$/m);
           } finally {
             await Deno.remove(dir, { recursive: true });
           }
@@ -243,4 +273,13 @@ if (!ON) {
       );
     },
   );
+}
+
+/** The label an exec in a running task gets (that of its task). */
+async function execLabel(r: Running): Promise<string> {
+  return (await r.exec("cat", "/proc/self/attr/current")).out.replace(/\0/g, "").trim();
+}
+
+function exists(path: string): Promise<boolean> {
+  return Deno.stat(path).then(() => true, () => false);
 }
