@@ -49,7 +49,7 @@ export interface StartContext {
   config: PluginConfig;
   images: ImageCoordinator;
   host: HostFacts;
-  /** SELinux on the host, and the MCS levels tasks hold */
+  /** SELinux on the host, and the MCS levels allocations hold */
   selinux: Selinux;
   logger: Logger;
   /** publishes a task event (pull progress etc.) */
@@ -111,7 +111,7 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
     volumesEnabled: config.volumes.enabled,
     selinuxLabel: config.volumes.selinuxLabel,
   };
-  // SELinux (when on): a confined task gets its own MCS level below; the level does not change what is
+  // SELinux (when on): a confined task gets its allocation's MCS level below; the level does not change what is
   // refused, so the checks use a stand-in.
   const confine = ctx.selinux.enabled && confined({ task, plugin });
   const checked = {
