@@ -53,6 +53,22 @@ cdrv_nomadnet_snapshot "$TESTDIR/nomadnet"
 cleanup() {
   local rc=$?
   set +e
+  # Whatever the tests started and left (a Nomad agent's logmon, a plugin of a killed run): every process
+  # whose environment names this run's dir (exported below, after containerd and the registries started),
+  # ended by PID: SIGTERM (the SELinux VM's script then stops its qemu), SIGKILL a moment later.
+  local e p left=()
+  for e in /proc/[0-9]*/environ; do
+    p=${e#/proc/}
+    p=${p%/environ}
+    [ "$p" = $$ ] && continue
+    { tr '\0' '\n' <"$e"; } 2>/dev/null | grep -qxF "CDRV_TEST_DIR=$TESTDIR" && left+=("$p")
+  done
+  if [ ${#left[@]} -gt 0 ]; then
+    cdrv_log "ending ${#left[@]} process(es) the tests left: ${left[*]}"
+    kill "${left[@]}" 2>/dev/null
+    sleep 2
+    kill -9 "${left[@]}" 2>/dev/null
+  fi
   for r in plain basic tls; do cdrv_registry_stop "$TESTDIR/reg" "$r" >/dev/null 2>&1; done
   cdrv_containerd_stop "$TESTDIR/ctd" --purge >/dev/null 2>&1
   # Empty cgroup dirs of namespaces this run created (children first; a busy one stays).

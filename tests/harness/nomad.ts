@@ -6,7 +6,7 @@
  * @module
  */
 import { ROOT } from "./plugin.ts";
-import { killPluginsMarked, shortTempDir, stopChild, waitFor } from "./services.ts";
+import { killMarked, shortTempDir, stopChild, waitFor } from "./services.ts";
 
 /** The Nomad binary scripts/setup.sh builds. */
 export const NOMAD_BIN = Deno.env.get("CDRV_NOMAD_BIN") ??
@@ -159,7 +159,7 @@ ${opts.hcl}
   /** Stops the agent (SIGINT, then SIGKILL after 20 s) and removes its directory. */
   async stop(opts: { keepDir?: boolean } = {}): Promise<void> {
     await stopChild(this.child);
-    await killPluginsMarked(`CDRV_TEST_AGENT=${this.dir}`);
+    await killMarked(`CDRV_TEST_AGENT=${this.dir}`);
     if (!opts.keepDir) await removeTree(this.dir);
     for (const d of this.cleanupDirs) await Deno.remove(d, { recursive: true }).catch(() => {});
     // The Nomad client leaves empty cgroup dirs behind; remove the ones that were not there before.

@@ -115,14 +115,16 @@ export async function stopChild(
 }
 
 /**
- * Kills (by PID) every containerd-driver plugin process whose environment carries `marker` (e.g.
- * `CDRV_TEST_AGENT=<dir>`, which a test agent passes down to its plugins). Nomad leaves its plugin
- * running when it exits on a startup error; tests must not leave it behind. Deno cannot read
+ * Kills (by PID) every process whose environment carries `marker` (e.g. `CDRV_TEST_AGENT=<dir>`, which a
+ * test agent passes down to everything it starts): after the agent stopped, what is left of it. Nomad
+ * leaves its plugin running when it exits on a startup error, and a client that stops (or is killed)
+ * leaves its tasks' logmon processes; tests must not leave them behind. Deno cannot read
  * /proc/<pid>/environ, so a shell does the matching.
  */
-export async function killPluginsMarked(marker: string): Promise<void> {
-  const script = "for p in $(pgrep -f containerd-driver.js); do " +
-    'if tr "\\0" "\\n" < /proc/$p/environ 2>/dev/null | grep -qxF "$1"; then kill -9 "$p"; fi; done';
+export async function killMarked(marker: string): Promise<void> {
+  const script =
+    'for e in /proc/[0-9]*/environ; do p=${e#/proc/}; p=${p%/environ}; [ "$p" = $$ ] && continue; ' +
+    'if tr "\\0" "\\n" < "$e" 2>/dev/null | grep -qxF "$1"; then kill -9 "$p" 2>/dev/null; fi; done';
   await new Deno.Command("sh", { args: ["-c", script, "sh", marker], stdout: "null", stderr: "null" })
     .output();
 }
