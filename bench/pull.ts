@@ -5,7 +5,7 @@
  * again even though the bytes may already sit in the shared blob store). Prints the medians and the
  * ratio ours / ctr (target ≤ 1.2). Not part of scripts/test.sh.
  *
- *   deno run -A bench/pull.ts [--runs 7]
+ *   deno run --allow-read --allow-write --allow-run --allow-net --allow-env --allow-sys bench/pull.ts [--runs 7]
  *
  * Uses the test run's services when CDRV_TEST_CONTAINERD_SOCK and CDRV_TEST_REGISTRY_PLAIN are set;
  * otherwise starts its own containerd and plain registry (port CDRV_BENCH_PORT, default 16090) through

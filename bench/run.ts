@@ -7,13 +7,14 @@
  *   deno task bench                  (own services on 127.0.0.1, ports CDRV_BENCH_PORT_BASE, default 16200)
  *   CDRV_BENCH_SKIP_BUILD=1 deno task bench
  *
- * Needs -A: the plugin's /proc/<pid> files are readable only with --allow-all. Run it alone on the
- * machine for figures to quote; it never fails on a missed target, it reports it.
+ * Runs with named permissions (read, write, run, net, env, sys; /proc is read through cat(1)). Run it
+ * alone on the machine for figures to quote; it never fails on a missed target, it reports it.
  *
  * @module
  */
 import { libCall } from "../tests/harness/services.ts";
 import { json, markdown, svg } from "./report.ts";
+import { procFile } from "./lib.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const OUT = `${ROOT}/bench`;
@@ -72,7 +73,7 @@ try {
   // The harness reads the environment when loaded: load the suite only now.
   const { runAll } = await import("./suite.ts");
   const r = await runAll();
-  const cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/^model name\s*:\s*(.*)$/m)?.[1] ?? "?";
+  const cpu = procFile("/proc/cpuinfo").match(/^model name\s*:\s*(.*)$/m)?.[1] ?? "?";
   const meta = {
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
     machine:
