@@ -18,7 +18,7 @@ const REG_USER = "cdrv";
 const REG_PASSWORD = "s3cret-pw";
 const MB = 1024 * 1024;
 
-/** `cat` on the host (Deno reads /proc only with --allow-all). */
+/** `cat` on the host (Deno reads /proc only with its all-permissions flag). */
 async function hostCat(path: string): Promise<string> {
   const out = await new Deno.Command("cat", { args: [path], stdout: "piped" }).output();
   return new TextDecoder().decode(out.stdout);

@@ -247,7 +247,7 @@ function spawnAgent(
 
 /** Removes a Nomad data tree: unmounts what the client mounted under it first (secrets tmpfs etc.). */
 export async function removeTree(dir: string): Promise<void> {
-  // /proc needs --allow-all in Deno; ask cat.
+  // Deno opens /proc only with its all-permissions flag; ask cat.
   const out = await new Deno.Command("cat", { args: ["/proc/self/mounts"], stdout: "piped" }).output();
   const mounts = new TextDecoder().decode(out.stdout).split("\n")
     .map((l) => l.split(" ")[1])

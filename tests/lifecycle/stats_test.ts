@@ -26,7 +26,7 @@ async function collect(
 }
 
 /** The container id the driver gives a Nomad task id (`<task>-<alloc id>`). */
-/** Deno opens /sys only with --allow-all: read cgroup files through cat. */
+/** Deno opens /sys only with its all-permissions flag: read cgroup files through cat. */
 async function readSys(path: string): Promise<string> {
   const out = await new Deno.Command("cat", { args: [path], stdout: "piped" }).output();
   return new TextDecoder().decode(out.stdout);

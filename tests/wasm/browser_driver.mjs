@@ -1,7 +1,7 @@
 /**
  * Drives the playground in Debian's chromium with playwright-core; run by browser_test.ts as
  * `node tests/wasm/browser_driver.mjs <url> <artefact dir>`. It runs under Node, not Deno: playwright-core
- * reads /proc, which Deno grants only with --allow-all, and nothing in this project runs with that.
+ * reads /proc, which Deno grants only with its all-permissions flag, and nothing in this project runs with that.
  * playwright-core comes from the tools cache (scripts/lib/install.sh), its path in CDRV_PLAYWRIGHT_CORE.
  * Exits non-zero with the failed check on stderr.
  */
