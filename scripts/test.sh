@@ -56,13 +56,8 @@ cleanup() {
   # Whatever the tests started and left (a Nomad agent's logmon, a plugin of a killed run): every process
   # whose environment names this run's dir (exported below, after containerd and the registries started),
   # ended by PID: SIGTERM (the SELinux VM's script then stops its qemu), SIGKILL a moment later.
-  local e p left=()
-  for e in /proc/[0-9]*/environ; do
-    p=${e#/proc/}
-    p=${p%/environ}
-    [ "$p" = $$ ] && continue
-    { tr '\0' '\n' <"$e"; } 2>/dev/null | grep -qxF "CDRV_TEST_DIR=$TESTDIR" && left+=("$p")
-  done
+  local left=()
+  mapfile -t left < <(cdrv_marked_pids "CDRV_TEST_DIR=$TESTDIR")
   if [ ${#left[@]} -gt 0 ]; then
     cdrv_log "ending ${#left[@]} process(es) the tests left: ${left[*]}"
     kill "${left[@]}" 2>/dev/null

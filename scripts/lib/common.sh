@@ -18,3 +18,16 @@ export PATH=$CDRV_BIN:$PATH:/usr/local/go/bin
 mkdir -p "$CDRV_BIN"
 
 cdrv_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# cdrv_marked_pids NAME=VALUE: the PIDs (one a line) of the processes whose environment holds exactly that
+# entry, the caller's own shells left out. Tests mark what they start this way (CDRV_TEST_DIR,
+# CDRV_TEST_AGENT) so that what outlives them can be ended by PID.
+cdrv_marked_pids() {
+  local e p
+  for e in /proc/[0-9]*/environ; do
+    p=${e#/proc/}
+    p=${p%/environ}
+    if [ "$p" = $$ ] || [ "$p" = "$BASHPID" ]; then continue; fi
+    if { tr '\0' '\n' <"$e"; } 2>/dev/null | grep -qxF "$1"; then echo "$p"; fi
+  done
+}

@@ -119,12 +119,13 @@ export async function stopChild(
  * test agent passes down to everything it starts): after the agent stopped, what is left of it. Nomad
  * leaves its plugin running when it exits on a startup error, and a client that stops (or is killed)
  * leaves its tasks' logmon processes; tests must not leave them behind. Deno cannot read
- * /proc/<pid>/environ, so a shell does the matching.
+ * /proc/<pid>/environ, so scripts/lib/common.sh's cdrv_marked_pids (which test.sh uses too) finds them.
  */
 export async function killMarked(marker: string): Promise<void> {
-  const script =
-    'for e in /proc/[0-9]*/environ; do p=${e#/proc/}; p=${p%/environ}; [ "$p" = $$ ] && continue; ' +
-    'if tr "\\0" "\\n" < "$e" 2>/dev/null | grep -qxF "$1"; then kill -9 "$p" 2>/dev/null; fi; done';
-  await new Deno.Command("sh", { args: ["-c", script, "sh", marker], stdout: "null", stderr: "null" })
-    .output();
+  const pids = (await libCall("common", "cdrv_marked_pids", marker)).split("\n").filter(Boolean);
+  for (const pid of pids) {
+    try {
+      Deno.kill(Number(pid), "SIGKILL");
+    } catch { /* gone meanwhile */ }
+  }
 }
