@@ -94,7 +94,7 @@ const REFS = [
   "busybox",
   "redis:7",
   "docker.io/library/debian:bookworm",
-  "ghcr.io/hashicorp/nomad:1.10.5",
+  "ghcr.io/hashicorp/nomad:1.6.3",
   "127.0.0.1:5000/cdrv/busybox:1",
   `alpine@sha256:${"f".repeat(64)}`,
   "registry.k8s.io/pause:3.9",

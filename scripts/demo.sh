@@ -15,7 +15,11 @@ cd "$CDRV_ROOT"
 DEMO=${CDRV_DEMO_DIR:-/tmp/cdrv-demo}
 PORT=${CDRV_DEMO_PORT:-4646}
 REG_PORT=${CDRV_DEMO_REGISTRY_PORT:-5055}
+# The Nomad client's cgroup parent: the demo's own, so that stopping it removes no other agent's cgroups.
+DEMO_CGROUP=cdrv-demo-nomad
 export NOMAD_ADDR=http://127.0.0.1:$PORT
+# The pinned Nomad 1.6.3 build, or yours when CDRV_NOMAD_BIN names it (scripts/lib/common.sh).
+nomad() { "$CDRV_NOMAD_BIN" "$@"; }
 
 stop() {
   set +e
@@ -47,15 +51,13 @@ stop() {
   if [ -d "$DEMO/nomad" ]; then
     grep -o " $DEMO/nomad[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
   fi
-  # Empty cgroup dirs the demo's containerd namespace and Nomad client created (not ones that existed before).
-  if [ -f "$DEMO/cgroups-before" ]; then
-    find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d \( -name nomad-demo -o -name nomad \) 2>/dev/null | sort -r |
-      while read -r d; do
-        grep -qxF "$d" "$DEMO/cgroups-before" && continue
-        find "$d" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
-        rmdir "$d" 2>/dev/null
-      done
-  fi
+  # The cgroup dirs of the demo's own containerd namespace and of its Nomad client's cgroup_parent: names no
+  # other agent or containerd uses, so whatever is under them is the demo's (children first; a busy one stays).
+  find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d \( -name nomad-demo -o -name "$DEMO_CGROUP" \) 2>/dev/null |
+    sort -r | while read -r d; do
+      find "$d" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+      rmdir "$d" 2>/dev/null
+    done
   cdrv_nomadnet_cleanup "$DEMO/nomadnet"
   rm -rf "$DEMO"
   echo "demo stopped"
@@ -68,10 +70,9 @@ fi
 
 "$CDRV_ROOT/scripts/setup.sh"
 "$CDRV_ROOT/scripts/build.sh"
+cdrv_log "demo: $("$CDRV_NOMAD_BIN" version | head -1) ($CDRV_NOMAD_BIN)"
 mkdir -p "$DEMO/plugins" "$DEMO/certs.d/docker.io"
 [ -f "$DEMO/nomadnet" ] || cdrv_nomadnet_snapshot "$DEMO/nomadnet"
-[ -f "$DEMO/cgroups-before" ] ||
-  find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d \( -name nomad-demo -o -name nomad \) >"$DEMO/cgroups-before" 2>/dev/null || true
 
 # containerd and the docker.io mirror (offline images built from Debian packages)
 cdrv_containerd_start "$DEMO/ctd"
@@ -95,6 +96,9 @@ ports {
   rpc  = $((PORT + 1))
   serf = $((PORT + 2))
 }
+client {
+  cgroup_parent = "$DEMO_CGROUP"
+}
 plugin "containerd-driver" {
   config {
     containerd_address = "$DEMO/ctd/containerd.sock"
@@ -105,7 +109,7 @@ plugin "containerd-driver" {
 HCL
 if ! [ -s "$DEMO/nomad.pid" ] || ! kill -0 "$(cat "$DEMO/nomad.pid")" 2>/dev/null; then
   CONTAINERD_DRIVER_EXTRA_PATHS="$DEMO" setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$DEMO/nomad.pid" \
-    nomad agent -dev -data-dir "$DEMO/nomad" -config example/agent.hcl -config "$DEMO/demo.hcl" \
+    "$CDRV_NOMAD_BIN" agent -dev -data-dir "$DEMO/nomad" -config example/agent.hcl -config "$DEMO/demo.hcl" \
     -plugin-dir "$DEMO/plugins" >"$DEMO/nomad.log" 2>&1 </dev/null &
 fi
 for _ in $(seq 1 120); do

@@ -114,7 +114,8 @@ export CDRV_TEST_REGISTRY_BASIC=127.0.0.1:$((BASE + 1))
 export CDRV_TEST_REGISTRY_TLS=127.0.0.1:$((BASE + 2))
 export CDRV_TEST_REGISTRY_CA=$TESTDIR/reg/ca/ca.crt
 export CDRV_TEST_IMAGES=$IMAGES
-export CDRV_NOMAD_BIN=$CDRV_BIN/nomad
+# CDRV_NOMAD_BIN (common.sh): the pinned build, or the user's own Nomad. Named in the output either way.
+cdrv_log "nomad for the e2e tests: $CDRV_NOMAD_BIN ($("$CDRV_NOMAD_BIN" version 2>/dev/null | head -1 || echo "does not run"))"
 
 # --- deno tests ------------------------------------------------------------------------------------
 paths=("$@")

@@ -5,8 +5,12 @@ CDRV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export CDRV_CACHE=${CDRV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cdrv}
 CDRV_BIN=$CDRV_CACHE/bin
 DENO_VERSION=2.9.6
-NOMAD_VERSION=1.10.5
-NOMAD_COMMIT=a3b86c697f38ab032e1acaae8503ed10815bc4a2
+# Nomad 1.6.3: the last release under the MPL-2.0 that the Go module proxy serves (later releases are under
+# the Business Source License: this project never pins, builds or downloads them). To run the demo, the
+# e2e tests and the bench against another Nomad (yours, under your licence), set CDRV_NOMAD_BIN to its
+# binary: nothing is built then.
+NOMAD_VERSION=1.6.3
+NOMAD_COMMIT=e0497bff14378d68cad76a801cc0eba93ce05039
 BUF_VERSION=1.74.0
 TS_PROTO_VERSION=2.18.0
 ASC_VERSION=0.28.20
@@ -16,6 +20,12 @@ export DENO_NO_UPDATE_CHECK=1
 # Go lives in /usr/local/go on these machines; CI may not have it on PATH.
 export PATH=$CDRV_BIN:$PATH:/usr/local/go/bin
 mkdir -p "$CDRV_BIN"
+# The Nomad binary every script and test uses: the user's (CDRV_NOMAD_BIN, made absolute) or the one
+# scripts/lib/nomad.sh builds into $CDRV_BIN.
+CDRV_NOMAD_BIN=$(realpath -m "${CDRV_NOMAD_BIN:-$CDRV_BIN/nomad}")
+export CDRV_NOMAD_BIN
+# cdrv_nomad_is_ours: whether CDRV_NOMAD_BIN is the build this project pins (else it is the user's, used as is).
+cdrv_nomad_is_ours() { [ "$CDRV_NOMAD_BIN" = "$(realpath -m "$CDRV_BIN/nomad")" ]; }
 
 cdrv_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 

@@ -33,6 +33,15 @@ NOMAD_GO_TAGS=${NOMAD_GO_TAGS:-ui codegen_generated release}
 # `cdrv_install_nomad || ...`, and a failed step must not let the next one run.
 cdrv_install_nomad() {
   local bin=$CDRV_BIN/nomad want="Nomad v$NOMAD_VERSION" have="" t0=$SECONDS
+  if ! cdrv_nomad_is_ours; then
+    have=$(_cdrv_nomad_version "$CDRV_NOMAD_BIN")
+    if [[ -z $have ]]; then
+      cdrv_log "nomad: CDRV_NOMAD_BIN=$CDRV_NOMAD_BIN does not run (\`$CDRV_NOMAD_BIN version\` failed)"
+      return 1
+    fi
+    cdrv_log "nomad: using CDRV_NOMAD_BIN=$CDRV_NOMAD_BIN ($have); nothing is built"
+    return 0
+  fi
   have=$(_cdrv_nomad_version "$bin")
   if [[ $have == "$want" ]]; then
     cdrv_log "nomad: $want already at $bin"
@@ -98,7 +107,7 @@ _cdrv_nomad_build() {
       cdrv_log "nomad: the module proxy does not serve $mod/api at v$NOMAD_VERSION's commit"
       cdrv_log "nomad: (tried v0.0.0-$ctime-${NOMAD_COMMIT:0:12} and @$NOMAD_COMMIT)."
       cdrv_log "nomad: an api of another commit would build a Nomad that is not the release: refusing."
-      cdrv_log "nomad: pin a release whose api commit the proxy serves (v1.10.5 is known to work here)."
+      cdrv_log "nomad: pin a release whose api commit the proxy serves (v1.6.3 is known to work here)."
       return 1
     fi
   fi

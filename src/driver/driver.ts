@@ -381,7 +381,11 @@ export function driverServices(d: Driver): Service[] {
       },
     ),
     execTaskStreaming: (call: grpc.ServerDuplexStream<ExecTaskStreamingRequest, ExecTaskStreamingResponse>) =>
-      streamExec((taskId) => ({ conn: d.ready().conn, containerId: d.handle(taskId).containerId }), call),
+      streamExec(
+        log,
+        (taskId) => ({ conn: d.ready().conn, containerId: d.handle(taskId).containerId }),
+        call,
+      ),
     createNetwork: unary(log, "CreateNetwork", () => {
       throw new RpcError(grpc.status.UNIMPLEMENTED, "containerd-driver does not create networks; Nomad does");
     }),

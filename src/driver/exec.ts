@@ -1,10 +1,13 @@
 /**
  * Exec into a running task: `ExecTask` (run to completion, capture output — Nomad script checks) and
  * the streaming form behind `nomad alloc exec` (stdin, tty, resize of the exec's own pty, exit code).
- * The FIFOs the shim talks through are made here and always removed afterwards.
+ * The FIFOs the shim talks through are made here and always removed afterwards. An exec that cannot start
+ * (no such program, not executable, the task's cwd gone, the task no longer running) fails at once with the
+ * runtime's reason, and leaves no FIFO, exec process or pending read behind.
  *
  * @module
  */
+import * as grpc from "@grpc/grpc-js";
 import type { Containerd } from "../containerd/connection.ts";
 import { ContainerdError } from "../containerd/connection.ts";
 import { getContainer } from "../containerd/containers.ts";
@@ -17,7 +20,7 @@ import {
   startTask,
   waitTask,
 } from "../containerd/tasks.ts";
-import { sleep } from "../plugin/rpc.ts";
+import { RpcError, sleep } from "../plugin/rpc.ts";
 
 /** Where the driver makes exec FIFOs (a directory it may read and write). */
 let fifoRoot = "/tmp";
@@ -111,9 +114,116 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Where an exec's output goes (the callbacks of a streaming exec session). */
+export interface ExecStreamIO {
+  onStdout(b: Uint8Array): void;
+  onStderr(b: Uint8Array): void;
+}
+
+/** An exec process that started: its wait, its output pumps, its stdin (when asked for), and its undo. */
+interface Launched {
+  execId: string;
+  /** resolves with the exit status */
+  waiting: ReturnType<typeof waitTask>;
+  /** resolves when stdout and stderr reached EOF */
+  reading: Promise<unknown>;
+  stdin?: Deno.FsFile;
+  /** deletes the exec process and its FIFOs (idempotent) */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The runtime's reason an exec could not start, without the layers of wrapping runc and containerd add:
+ * `OCI runtime exec failed: exec failed: unable to start container process: exec: "/x": stat /x: no such
+ * file or directory: unknown` becomes `exec: "/x": no such file or directory`.
+ *
+ * @example
+ * ```ts
+ * execStartReason('OCI runtime exec failed: exec failed: unable to start container process: exec: "ls": executable file not found in $PATH: unknown');
+ * // 'exec: "ls": executable file not found in $PATH'
+ * ```
+ */
+export function execStartReason(details: string): string {
+  let r = details.trim().replace(/:\s*unknown$/, "");
+  r = r.replace(
+    /^(OCI runtime exec failed:\s*)?(exec failed:\s*)?(unable to start container process:\s*)?/,
+    "",
+  );
+  // `exec: "/x": stat /x: …` names the path twice.
+  r = r.replace(/^exec: "([^"]*)": stat \1: /, 'exec: "$1": ');
+  return r.trim() || details.trim();
+}
+
+/**
+ * The error of an exec that could not start: the runtime's own reason as a gRPC status Nomad shows
+ * (`nomad alloc exec` prints it and exits non-zero; a script check reports it).
+ */
+function startError(command: string[], e: unknown): Error {
+  if (!(e instanceof ContainerdError)) return e instanceof Error ? e : new Error(String(e));
+  if (e.notFound) {
+    return new RpcError(grpc.status.NOT_FOUND, `exec ${JSON.stringify(command[0])}: the task is not running`);
+  }
+  const reason = execStartReason(e.details);
+  // runc's own reasons begin with `exec: "<cmd>"`; others (a stopped task) get the command in front.
+  const message = reason.startsWith("exec") ? reason : `exec ${JSON.stringify(command[0])}: ${reason}`;
+  return new RpcError(grpc.status.FAILED_PRECONDITION, message);
+}
+
+/**
+ * Creates and starts an exec with FIFOs for its stdio and begins pumping its output. On any failure the exec
+ * process is deleted, the FIFOs are removed (which releases the opens still waiting for the shim), and the
+ * runtime's reason is thrown.
+ */
+async function launch(
+  conn: Containerd,
+  containerId: string,
+  command: string[],
+  opts: { tty: boolean; stdin: boolean },
+  out: ExecStreamIO,
+): Promise<Launched> {
+  if (command.length === 0) throw new RpcError(grpc.status.INVALID_ARGUMENT, "exec: the command is empty");
+  const execId = `exec-${Date.now().toString(36)}-${++execSeq}`;
+  const names = [...(opts.stdin ? ["stdin"] : []), "stdout", ...(opts.tty ? [] : ["stderr"])];
+  const fifos = await Fifos.make(names);
+  let cleaned: Promise<void> | undefined;
+  const cleanup = () =>
+    cleaned ??= (async () => {
+      await deleteProcess(conn, containerId, execId).catch(() => {});
+      await fifos.remove();
+    })();
+  let stdinOpen: Promise<Deno.FsFile> | undefined;
+  try {
+    const spec = await execSpec(conn, containerId, command, opts.tty);
+    await execProcess(conn, containerId, execId, spec, {
+      stdin: opts.stdin ? fifos.path("stdin") : "",
+      stdout: fifos.path("stdout"),
+      stderr: opts.tty ? "" : fifos.path("stderr"),
+      terminal: opts.tty,
+    });
+    // Each open waits for the shim to open the other end, which it does when the exec starts.
+    stdinOpen = opts.stdin ? Deno.open(fifos.path("stdin"), { write: true }) : undefined;
+    const reading = Promise.all([
+      pump(fifos.path("stdout"), out.onStdout),
+      opts.tty ? Promise.resolve() : pump(fifos.path("stderr"), out.onStderr),
+    ]);
+    const waiting = waitTask(conn, containerId, execId);
+    // A wait on an exec that never started ends in an error nobody awaits: observe it here.
+    waiting.catch(() => {});
+    await startTask(conn, containerId, execId);
+    const stdin = stdinOpen ? await stdinOpen : undefined;
+    return { execId, waiting, reading, stdin, cleanup };
+  } catch (e) {
+    await cleanup();
+    // The open was released by the FIFO removal above: close what it opened.
+    stdinOpen?.then((f) => f.close(), () => {});
+    throw startError(command, e);
+  }
+}
+
 /**
  * Runs `command` in the task to completion and captures its output (ExecTask).
- * After `timeoutMs` the exec is killed and `timedOut` is set.
+ * After `timeoutMs` the exec is killed and `timedOut` is set. An exec that cannot start throws the
+ * runtime's reason.
  *
  * @example
  * ```ts ignore
@@ -126,38 +236,21 @@ export async function execOnce(
   command: string[],
   timeoutMs: number,
 ): Promise<ExecResult> {
-  if (command.length === 0) throw new Error("exec: the command is empty");
-  const execId = `exec-${Date.now().toString(36)}-${++execSeq}`;
-  const fifos = await Fifos.make(["stdout", "stderr"]);
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
+  const x = await launch(conn, containerId, command, { tty: false, stdin: false }, {
+    onStdout: (b) => out.push(b),
+    onStderr: (b) => err.push(b),
+  });
   try {
-    const spec = await execSpec(conn, containerId, command, false);
-    await execProcess(conn, containerId, execId, spec, {
-      stdout: fifos.path("stdout"),
-      stderr: fifos.path("stderr"),
-    });
-    const reading = Promise.all([
-      pump(fifos.path("stdout"), (b) => out.push(b)),
-      pump(fifos.path("stderr"), (b) => err.push(b)),
-    ]);
-    const waiting = waitTask(conn, containerId, execId);
-    await startTask(conn, containerId, execId);
-    const timedOut = await Promise.race([waiting.then(() => false), sleep(timeoutMs).then(() => true)]);
-    if (timedOut) await killTask(conn, containerId, 9, { execId }).catch(() => {});
-    const st = await waiting;
-    await Promise.race([reading, sleep(2000)]);
+    const timedOut = await Promise.race([x.waiting.then(() => false), sleep(timeoutMs).then(() => true)]);
+    if (timedOut) await killTask(conn, containerId, 9, { execId: x.execId }).catch(() => {});
+    const st = await x.waiting;
+    await Promise.race([x.reading, sleep(2000)]);
     return { stdout: concat(out), stderr: concat(err), exitCode: st.exitStatus, timedOut };
   } finally {
-    await deleteProcess(conn, containerId, execId).catch(() => {});
-    await fifos.remove();
+    await x.cleanup();
   }
-}
-
-/** The callbacks of a streaming exec session. */
-export interface ExecStreamIO {
-  onStdout(b: Uint8Array): void;
-  onStderr(b: Uint8Array): void;
 }
 
 /** A running streaming exec. */
@@ -175,7 +268,7 @@ export interface ExecSession {
 }
 
 /**
- * Starts an interactive exec (ExecTaskStreaming).
+ * Starts an interactive exec (ExecTaskStreaming). An exec that cannot start throws the runtime's reason.
  *
  * @example
  * ```ts ignore
@@ -191,76 +284,47 @@ export async function execStream(
   tty: boolean,
   io: ExecStreamIO,
 ): Promise<ExecSession> {
-  if (command.length === 0) throw new Error("exec: the command is empty");
-  const execId = `exec-${Date.now().toString(36)}-${++execSeq}`;
-  const names = tty ? ["stdin", "stdout"] : ["stdin", "stdout", "stderr"];
-  const fifos = await Fifos.make(names);
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    await deleteProcess(conn, containerId, execId).catch(() => {});
-    await fifos.remove();
+  const x = await launch(conn, containerId, command, { tty, stdin: true }, io);
+  const stdin = x.stdin!;
+  let stdinClosed = false;
+  const closeOurStdin = () => {
+    if (stdinClosed) return false;
+    stdinClosed = true;
+    try {
+      stdin.close();
+    } catch { /* closed */ }
+    return true;
   };
-  try {
-    const spec = await execSpec(conn, containerId, command, tty);
-    await execProcess(conn, containerId, execId, spec, {
-      stdin: fifos.path("stdin"),
-      stdout: fifos.path("stdout"),
-      stderr: tty ? "" : fifos.path("stderr"),
-      terminal: tty,
-    });
-    const stdinOpen = Deno.open(fifos.path("stdin"), { write: true });
-    const reading = Promise.all([
-      pump(fifos.path("stdout"), io.onStdout),
-      tty ? Promise.resolve() : pump(fifos.path("stderr"), io.onStderr),
-    ]);
-    const waiting = waitTask(conn, containerId, execId);
-    await startTask(conn, containerId, execId);
-    const stdin = await stdinOpen;
-    let stdinClosed = false;
-    const done = (async () => {
+  const done = (async () => {
+    try {
+      const st = await x.waiting;
+      await Promise.race([x.reading, sleep(2000)]);
+      return st.exitStatus;
+    } finally {
+      closeOurStdin();
+      await x.cleanup();
+    }
+  })();
+  return {
+    async write(b) {
+      if (stdinClosed) return;
+      let off = 0;
+      while (off < b.length) off += await stdin.write(b.subarray(off));
+    },
+    async closeStdin() {
+      if (closeOurStdin()) await closeStdin(conn, containerId, x.execId).catch(() => {});
+    },
+    async resize(cols, rows) {
+      if (!tty || cols <= 0 || rows <= 0) return;
       try {
-        const st = await waiting;
-        await Promise.race([reading, sleep(2000)]);
-        return st.exitStatus;
-      } finally {
-        if (!stdinClosed) {
-          stdinClosed = true;
-          try {
-            stdin.close();
-          } catch { /* closed */ }
-        }
-        await cleanup();
+        await resizePty(conn, containerId, x.execId, cols, rows);
+      } catch (e) {
+        if (!(e instanceof ContainerdError && e.notFound)) throw e;
       }
-    })();
-    return {
-      async write(b) {
-        if (stdinClosed) return;
-        let off = 0;
-        while (off < b.length) off += await stdin.write(b.subarray(off));
-      },
-      async closeStdin() {
-        if (stdinClosed) return;
-        stdinClosed = true;
-        stdin.close();
-        await closeStdin(conn, containerId, execId).catch(() => {});
-      },
-      async resize(cols, rows) {
-        if (!tty || cols <= 0 || rows <= 0) return;
-        try {
-          await resizePty(conn, containerId, execId, cols, rows);
-        } catch (e) {
-          if (!(e instanceof ContainerdError && e.notFound)) throw e;
-        }
-      },
-      done,
-      async kill() {
-        await killTask(conn, containerId, 9, { execId }).catch(() => {});
-      },
-    };
-  } catch (e) {
-    await cleanup();
-    throw e;
-  }
+    },
+    done,
+    async kill() {
+      await killTask(conn, containerId, 9, { execId: x.execId }).catch(() => {});
+    },
+  };
 }

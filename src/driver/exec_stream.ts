@@ -1,6 +1,8 @@
 /**
  * ExecTaskStreaming (`nomad alloc exec`) over gRPC: the first message sets up the exec, later ones
  * carry stdin and terminal sizes; output goes back as it comes, then stdout/stderr close, then the exit.
+ * An exec that cannot start ends the call with the runtime's reason as its status; a client that goes
+ * away ends the exec.
  *
  * @module
  */
@@ -11,69 +13,110 @@ import type {
   ExecTaskStreamingResponse,
 } from "../gen/nomad/driver.ts";
 import type { Containerd } from "../containerd/connection.ts";
-import { RpcError } from "../plugin/rpc.ts";
-import { execStream } from "./exec.ts";
+import type { Logger } from "../log/hclog.ts";
+import { failStream, RpcError, statusOf } from "../plugin/rpc.ts";
+import { type ExecSession, execStream } from "./exec.ts";
+
+type Call = grpc.ServerDuplexStream<ExecTaskStreamingRequest, ExecTaskStreamingResponse>;
+
+const out = (b: Uint8Array): ExecTaskStreamingIOOperation => ({ data: b, close: false });
+const closed: ExecTaskStreamingIOOperation = { data: new Uint8Array(), close: true };
+const none = { stdout: undefined, stderr: undefined, exited: false, result: undefined };
+
+/** Bytes a websocket close frame may carry as its reason (125 less the 2-byte code). */
+const CLOSE_REASON_MAX = 123;
+
+/**
+ * The status message of a failed ExecTaskStreaming, shaped to reach the user of `nomad alloc exec`. Nomad's
+ * HTTP API passes the error to the CLI as the reason of a websocket close frame, as
+ * `rpc error: code = <Code> desc = <message>`: a reason over 123 bytes is not sent at all (the CLI then says
+ * only "unexpected EOF"), and one containing "closed" or "EOF" is taken for a normal end (the CLI exits 0).
+ * So the message is cut to fit, with "…", and those two words are reworded.
+ *
+ * @example
+ * ```ts
+ * execStatusMessage(9, 'exec: "ls": executable file not found in $PATH'); // unchanged: it fits
+ * ```
+ */
+export function execStatusMessage(code: grpc.status, message: string): string {
+  const name = (grpc.status[code] ?? "Unknown").toLowerCase().replace(
+    /(^|_)([a-z])/g,
+    (_, _u, c) => c.toUpperCase(),
+  );
+  const budget = CLOSE_REASON_MAX - `rpc error: code = ${name} desc = `.length;
+  let m = message.replace(/closed/gi, "shut").replace(/EOF/g, "end of file");
+  const bytes = (t: string) => new TextEncoder().encode(t).length;
+  if (bytes(m) <= budget) return m;
+  const chars = [...m];
+  while (chars.length > 0 && bytes(chars.join("")) + 3 > budget) chars.pop();
+  m = chars.join("") + "…";
+  return m;
+}
 
 /** ExecTaskStreaming: setup first, then stdin / tty size; output, then the exit, then end. */
 export function streamExec(
+  log: Logger,
   target: (taskId: string) => { conn: Containerd; containerId: string },
-  call: grpc.ServerDuplexStream<ExecTaskStreamingRequest, ExecTaskStreamingResponse>,
+  call: Call,
 ): void {
-  let session: Awaited<ReturnType<typeof execStream>> | undefined;
-  const pending: ExecTaskStreamingRequest[] = [];
+  let session: ExecSession | undefined;
+  let starting = false;
+  // Set once the call is over (ended, failed or cancelled): nothing more is written.
   let ended = false;
+  const pending: ExecTaskStreamingRequest[] = [];
   const fail = (e: unknown) => {
     if (ended) return;
     ended = true;
-    const code = e instanceof RpcError ? e.code : grpc.status.INTERNAL;
-    call.destroy(Object.assign(new Error((e as Error).message), { code, details: (e as Error).message }));
+    const code = statusOf(e);
+    const st = failStream(
+      call,
+      new RpcError(code, execStatusMessage(code, (e as Error)?.message ?? String(e))),
+    );
+    log.debug("ExecTaskStreaming failed", { error: st.details });
+    session?.kill();
   };
   const apply = async (m: ExecTaskStreamingRequest) => {
-    if (!session) return;
-    if (m.ttySize) await session.resize(m.ttySize.width, m.ttySize.height);
-    if (m.stdin?.data?.length) await session.write(m.stdin.data);
-    if (m.stdin?.close) await session.closeStdin();
+    if (m.ttySize) await session!.resize(m.ttySize.width, m.ttySize.height);
+    if (m.stdin?.data?.length) await session!.write(m.stdin.data);
+    if (m.stdin?.close) await session!.closeStdin();
+  };
+  const start = async (setup: NonNullable<ExecTaskStreamingRequest["setup"]>) => {
+    const { conn, containerId } = target(setup.taskId);
+    const s = await execStream(conn, containerId, setup.command, setup.tty, {
+      onStdout: (b) => !ended && call.write({ ...none, stdout: out(b) }),
+      onStderr: (b) => !ended && call.write({ ...none, stderr: out(b) }),
+    });
+    session = s;
+    // The client went away while the exec started: end it.
+    if (ended) return void s.kill();
+    for (const p of pending.splice(0)) await apply(p);
+    const code = await s.done;
+    if (ended) return;
+    ended = true;
+    call.write({ ...none, stdout: closed });
+    call.write({ ...none, stderr: closed });
+    call.write({ ...none, exited: true, result: { exitCode: code, signal: 0, oomKilled: false } });
+    call.end();
   };
   let chain = Promise.resolve();
   call.on("data", (m: ExecTaskStreamingRequest) => {
-    if (m.setup && !session) {
-      const { conn, containerId } = target(m.setup.taskId);
-      const enc = (b: Uint8Array): ExecTaskStreamingIOOperation => ({ data: b, close: false });
-      execStream(conn, containerId, m.setup.command, m.setup.tty, {
-        onStdout: (b) =>
-          !ended && call.write({ stdout: enc(b), stderr: undefined, exited: false, result: undefined }),
-        onStderr: (b) =>
-          !ended && call.write({ stdout: undefined, stderr: enc(b), exited: false, result: undefined }),
-      }).then(async (s) => {
-        session = s;
-        for (const p of pending.splice(0)) await apply(p);
-        const code = await s.done;
-        if (ended) return;
-        const close = { data: new Uint8Array(), close: true };
-        call.write({ stdout: close, stderr: undefined, exited: false, result: undefined });
-        call.write({ stdout: undefined, stderr: close, exited: false, result: undefined });
-        call.write({
-          stdout: undefined,
-          stderr: undefined,
-          exited: true,
-          result: { exitCode: code, signal: 0, oomKilled: false },
-        });
-        ended = true;
-        call.end();
-      }).catch(fail);
-      return;
-    }
-    if (!session) {
+    if (m.setup && !starting) {
+      starting = true;
+      start(m.setup).catch(fail);
+    } else if (!session) {
       pending.push(m);
-      return;
+    } else {
+      chain = chain.then(() => apply(m)).catch(fail);
     }
-    chain = chain.then(() => apply(m)).catch(fail);
   });
   call.on("cancelled", () => {
-    if (!ended) {
-      ended = true;
-      session?.kill();
-    }
+    if (ended) return;
+    ended = true;
+    session?.kill();
+  });
+  // A client that half-closes without ever sending a setup gets an answer instead of a call left open.
+  call.on("end", () => {
+    if (!starting) fail(new Error("exec: the stream ended before its setup message"));
   });
   call.on("error", () => {});
 }

@@ -114,11 +114,28 @@ export function serverStream<Req, Res>(
       })
       .catch((e) => {
         if (ac.signal.aborted) return;
-        const err = toServiceError(e);
-        logger.warn(`${name} stream failed`, { error: err.details });
-        call.destroy(Object.assign(new Error(err.details), err));
+        logger.warn(`${name} stream failed`, { error: failStream(call, e).details });
       });
   };
+}
+
+/**
+ * Ends a server or bidi stream with the status for `e` (redacted, as from a unary call) and returns it.
+ * grpc-js sends a streaming call's status only from `end()`; its "error" event sets that status and ends the
+ * stream. `destroy(err)` would close the stream without any status: the client would wait forever.
+ *
+ * @example
+ * ```ts ignore
+ * failStream(call, new RpcError(grpc.status.NOT_FOUND, "no task"));
+ * ```
+ */
+export function failStream(
+  call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
+  e: unknown,
+): Partial<grpc.StatusObject> {
+  const err = toServiceError(e);
+  call.emit("error", Object.assign(new Error(err.details), err));
+  return err;
 }
 
 /** An abortable sleep: resolves after `ms` or as soon as `signal` aborts. */

@@ -378,6 +378,30 @@ Deno.test({
         const res = await child.output();
         assertEquals(new TextDecoder().decode(res.stdout), "THROUGH STDIN\n");
         assertEquals(res.code, 0);
+        // A command that cannot start: the CLI prints the runtime's reason and exits non-zero at once (it
+        // used to hang: the plugin closed the stream without a status).
+        for (
+          const [cmd, reason] of [
+            ["/nonexistent", /exec: "\/nonexistent": no such file or directory/],
+            ["nonexistent", /exec: "nonexistent": executable file not found in \$PATH/],
+            ["/etc/passwd", /exec: "\/etc\/passwd": permission denied/],
+            // Longer than a websocket close frame holds: cut to fit, so the reason still reaches the CLI.
+            [`/${"x".repeat(150)}`, /exec: "\/x+…/],
+          ] as const
+        ) {
+          for (const tty of [false, true]) {
+            const t0 = performance.now();
+            const bad = tty
+              ? await execInTerminal(agent, a.ID, "shell", cmd)
+              : await jobs.exec(a, "shell", cmd);
+            const ms = Math.round(performance.now() - t0);
+            const said = (bad.stderr + bad.stdout).trim();
+            console.log(`nomad alloc exec -t=${tty} ${cmd}: exit ${bad.code} in ${ms} ms: ${said}`);
+            assert(bad.code !== 0, `nomad alloc exec ${cmd} succeeded`);
+            assertMatch(said, reason);
+            assert(ms < 2000, `nomad alloc exec -t=${tty} ${cmd} took ${ms} ms`);
+          }
+        }
       });
 
       await t.step('script checks: Nomad refuses them for provider = "nomad" services', async () => {
@@ -494,3 +518,17 @@ Deno.test({
     }
   },
 });
+
+/** `nomad alloc exec -i -t` as from a terminal: the CLI runs under `script`, which gives it a pty. */
+async function execInTerminal(agent: NomadAgent, alloc: string, task: string, cmd: string) {
+  const line = [NOMAD_BIN, "alloc", "exec", "-i=true", "-t=true", "-task", task, alloc, cmd].join(" ");
+  const out = await new Deno.Command("script", {
+    args: ["-qec", line, "/dev/null"],
+    env: { NOMAD_ADDR: agent.addr },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}

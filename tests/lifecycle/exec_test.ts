@@ -4,7 +4,7 @@ import { assert, assertEquals, assertMatch } from "../harness/assert.ts";
 import { BUSYBOX, purgeNamespace, startDriver } from "../harness/driver.ts";
 import { call } from "../harness/plugin.ts";
 import { makeTask } from "../harness/task.ts";
-import { shortTempDir } from "../harness/services.ts";
+import { shortTempDir, waitFor } from "../harness/services.ts";
 import type { ExecTaskResponse, ExecTaskStreamingResponse } from "../../src/gen/nomad/driver.ts";
 
 const dec = new TextDecoder();
@@ -107,6 +107,165 @@ Deno.test("exec: ExecTask output and exit codes; streaming exec with stdin, tty 
   } finally {
     await d.close();
     await t.cleanup();
+    await purgeNamespace(d.namespace);
+    await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+  }
+});
+
+/** What a streaming exec call ended with: output, exit code, or the gRPC status of a failure. */
+interface StreamEnd {
+  out: string;
+  exit?: number;
+  error?: { code: number; details: string };
+  ms: number;
+}
+
+/** Runs one streaming exec: the setup, then `stdin` (if any) with a close; resolves when the call ends. */
+function streamOnce(
+  d: Awaited<ReturnType<typeof startDriver>>,
+  taskId: string,
+  command: string[],
+  opts: { stdin?: string; cancelAfterMs?: number } = {},
+): Promise<StreamEnd> {
+  const t0 = performance.now();
+  const s = d.p.driver.execTaskStreaming();
+  let out = "";
+  let exit: number | undefined;
+  return new Promise((resolve) => {
+    const ms = () => Math.round(performance.now() - t0);
+    // A call that never ends (the bug this guards against) fails the test instead of hanging it.
+    const hang = setTimeout(() => {
+      s.cancel();
+      resolve({ out, exit, error: { code: -1, details: "no status within 10 s" }, ms: ms() });
+    }, 10_000);
+    s.on("close", () => clearTimeout(hang));
+    s.on("data", (m: ExecTaskStreamingResponse) => {
+      if (m.stdout?.data?.length) out += dec.decode(m.stdout.data);
+      if (m.stderr?.data?.length) out += dec.decode(m.stderr.data);
+      if (m.exited) exit = m.result?.exitCode;
+      if (opts.cancelAfterMs !== undefined && out.length > 0) {
+        setTimeout(() => s.cancel(), opts.cancelAfterMs);
+        opts.cancelAfterMs = undefined;
+      }
+    });
+    s.on("end", () => resolve({ out, exit, ms: ms() }));
+    s.on(
+      "error",
+      (e: { code: number; details: string }) =>
+        resolve({ out, exit, error: { code: e.code, details: e.details }, ms: ms() }),
+    );
+    s.write({ setup: { taskId, command, tty: false }, ttySize: undefined, stdin: undefined });
+    if (opts.stdin !== undefined) {
+      s.write({ setup: undefined, ttySize: undefined, stdin: { data: enc.encode(opts.stdin), close: true } });
+    }
+  });
+}
+
+/** The exec processes containerd still holds for a task (ids other than the task's own). */
+async function execProcesses(d: Awaited<ReturnType<typeof startDriver>>, id: string): Promise<string[]> {
+  const ps = await d.ctr("tasks", "ps", id).catch(() => "");
+  return ps.split("\n").slice(1).filter((l) => /exec-/.test(l));
+}
+
+Deno.test("exec: an exec that cannot start fails at once with the runtime's reason, on both RPCs", async () => {
+  const sockDir = await shortTempDir("cdrv-ex-");
+  const d = await startDriver({}, { socketDir: sockDir });
+  // The task's cwd is a directory it can remove: an exec then cannot chdir into it.
+  const t = await makeTask({
+    config: {
+      image: BUSYBOX,
+      command: "/bin/sh",
+      args: ["-c", "mkdir -p /work/dir && touch /plain && sleep 300"],
+      cwd: "/work/dir",
+    },
+  });
+  const short = await makeTask({ config: { image: BUSYBOX, command: "/bin/true" } });
+  try {
+    await d.start(t.config);
+    const id = t.config.id;
+    const ready = await call<typeof d.p.driver, ExecTaskResponse>(d.p.driver, "execTask", {
+      taskId: id,
+      command: ["/bin/sh", "-c", "while [ ! -f /plain ]; do sleep 0.05; done; echo ready"],
+      timeout: { seconds: 10n, nanos: 0 },
+    });
+    assertEquals(dec.decode(ready.stdout), "ready\n");
+
+    const cases: [string, string[], RegExp][] = [
+      ["missing binary", ["/nonexistent-binary"], /exec: "\/nonexistent-binary": no such file or directory$/],
+      [
+        "missing binary on PATH",
+        ["nonexistent"],
+        /exec: "nonexistent": executable file not found in \$PATH$/,
+      ],
+      ["not executable", ["/plain"], /exec: "\/plain": permission denied$/],
+    ];
+    for (const [what, command, reason] of cases) {
+      const s = await streamOnce(d, id, command);
+      console.log(`streaming exec, ${what}: status ${s.error?.code} after ${s.ms} ms: ${s.error?.details}`);
+      assert(s.error, `${what}: the stream ended without an error: ${JSON.stringify(s)}`);
+      assertEquals(s.error.code, 9, `${what}: FAILED_PRECONDITION`);
+      assertMatch(s.error.details, reason);
+      assert(s.ms < 2000, `${what}: took ${s.ms} ms`);
+      const t0 = performance.now();
+      const e = await call(d.p.driver, "execTask", {
+        taskId: id,
+        command,
+        timeout: { seconds: 10n, nanos: 0 },
+      })
+        .then(() => undefined, (e: Error) => e);
+      const ms = Math.round(performance.now() - t0);
+      console.log(`ExecTask, ${what}: after ${ms} ms: ${e?.message}`);
+      assert(e, `${what}: ExecTask succeeded`);
+      assertMatch(e.message, reason);
+      assert(ms < 2000, `${what}: ExecTask took ${ms} ms`);
+    }
+
+    // Setup for a task the plugin does not know; then a task that already exited.
+    const unknown = await streamOnce(d, "no-such-task", ["/bin/true"]);
+    assertEquals(unknown.error?.code, 5, JSON.stringify(unknown));
+    await d.start(short.config);
+    await d.wait(short.config.id);
+    const exited = await streamOnce(d, short.config.id, ["/bin/true"]);
+    console.log(`streaming exec into an exited task: ${exited.error?.details}`);
+    assert(exited.error, JSON.stringify(exited));
+    assert(exited.ms < 2000, `exited task: took ${exited.ms} ms`);
+    const exitedOnce = await call(d.p.driver, "execTask", {
+      taskId: short.config.id,
+      command: ["/bin/true"],
+      timeout: { seconds: 10n, nanos: 0 },
+    }).then(() => undefined, (e: Error) => e);
+    assert(exitedOnce, "ExecTask into an exited task succeeded");
+
+    // The client goes away mid-stream: the exec is killed and cleaned up.
+    const gone = await streamOnce(d, id, ["/bin/sh", "-c", "echo started; exec sleep 300"], {
+      cancelAfterMs: 50,
+    });
+    assertEquals(gone.error?.code, 1, `cancelled: ${JSON.stringify(gone)}`);
+    await waitFor("the cancelled exec to be removed", async () => (await execProcesses(d, id)).length === 0);
+
+    // The plugin is still healthy and an ordinary exec still works.
+    const ok = await streamOnce(d, id, ["/bin/echo", "still fine"]);
+    assertEquals([ok.out, ok.exit], ["still fine\n", 0]);
+    // Last: the task's working directory removed under it (no exec can start after this).
+    await call(d.p.driver, "execTask", {
+      taskId: id,
+      command: ["/bin/rm", "-rf", "/work/dir"],
+      timeout: { seconds: 10n, nanos: 0 },
+    });
+    const cwd = await streamOnce(d, id, ["/bin/true"]);
+    console.log(`streaming exec, cwd gone: ${cwd.error?.details}`);
+    assertEquals(cwd.error?.code, 9, JSON.stringify(cwd));
+    assertMatch(cwd.error!.details, /exec "\/bin\/true": .*(chdir|cwd).*/);
+    assert(cwd.ms < 2000, `cwd gone: took ${cwd.ms} ms`);
+
+    assertEquals(await execProcesses(d, id), [], "exec processes left behind");
+    assertEquals(await fifoDirs(sockDir), [], "exec FIFOs left behind");
+    await d.destroy(short.config.id);
+    await d.destroy(id, true);
+  } finally {
+    await d.close();
+    await t.cleanup();
+    await short.cleanup();
     await purgeNamespace(d.namespace);
     await Deno.remove(sockDir, { recursive: true }).catch(() => {});
   }

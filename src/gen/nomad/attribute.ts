@@ -12,7 +12,7 @@ export const protobufPackage = "hashicorp.nomad.plugins.shared.structs";
 
 export const protobufFileName = "nomad/attribute.proto";
 
-/** Typed fingerprint attribute (Nomad v1.9.7 wire contract). */
+/** Typed fingerprint attribute (Nomad's wire contract: every field Nomad 1.6.3 sends, and those later releases added, marked where they are; proto3 lets each side ignore fields it does not know). */
 
 /** A fingerprint attribute value with an optional unit. */
 export interface Attribute {

@@ -25,7 +25,7 @@ export const protobufPackage = "hashicorp.nomad.plugins.base.proto";
 
 export const protobufFileName = "nomad/base.proto";
 
-/** Nomad's base plugin service (Nomad v1.9.7 wire contract). */
+/** Nomad's base plugin service (Nomad's wire contract: every field Nomad 1.6.3 sends, and those later releases added, marked where they are; proto3 lets each side ignore fields it does not know). */
 
 /** Kind of plugin; note there is no value 1. */
 export enum PluginType {
@@ -133,6 +133,7 @@ export interface NomadConfig {
 export interface NomadDriverConfig {
   ClientMaxPort: number;
   ClientMinPort: number;
+  /** Added after 1.6.3 (Nomad 1.7+); 1.6.3 leaves it unset. */
   Topology: ClientTopology | undefined;
 }
 

@@ -32,7 +32,7 @@ export const protobufPackage = "hashicorp.nomad.plugins.drivers.proto";
 
 export const protobufFileName = "nomad/driver.proto";
 
-/** Nomad's task driver service (Nomad v1.9.7 wire contract). */
+/** Nomad's task driver service (Nomad's wire contract: every field Nomad 1.6.3 sends, and those later releases added, marked where they are; proto3 lets each side ignore fields it does not know). */
 
 export enum TaskState {
   UNKNOWN = 0,
@@ -590,6 +590,7 @@ export interface Mount {
   hostPath: string;
   readonly: boolean;
   propagationMode: string;
+  /** Added after 1.6.3 (volume_mount.selinux_label, Nomad 1.7+); 1.6.3 always sends "". */
   selinuxLabel: string;
 }
 

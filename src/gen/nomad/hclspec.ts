@@ -12,7 +12,7 @@ export const protobufPackage = "hashicorp.nomad.plugins.shared.hclspec";
 
 export const protobufFileName = "nomad/hclspec.proto";
 
-/** HCL spec tree Nomad decodes plugin and task config with (Nomad v1.9.7 wire contract). */
+/** HCL spec tree Nomad decodes plugin and task config with (Nomad's wire contract: every field Nomad 1.6.3 sends, and those later releases added, marked where they are; proto3 lets each side ignore fields it does not know). */
 
 /** One node of the spec tree: exactly one variant is set. */
 export interface Spec {

@@ -12,7 +12,7 @@ export const protobufPackage = "hashicorp.nomad.plugins.shared.structs";
 
 export const protobufFileName = "nomad/recoverable_error.proto";
 
-/** Detail attached to a gRPC status to mark an error recoverable (Nomad v1.9.7 wire contract). */
+/** Detail attached to a gRPC status to mark an error recoverable (Nomad's wire contract: every field Nomad 1.6.3 sends, and those later releases added, marked where they are; proto3 lets each side ignore fields it does not know). */
 
 /** Sent as the first Any in google.rpc.Status.details of a failed StartTask/TaskStats. */
 export interface RecoverableError {
