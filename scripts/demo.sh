@@ -53,7 +53,7 @@ stop() {
   fi
   # The cgroup dirs of the demo's own containerd namespace and of its Nomad client's cgroup_parent: names no
   # other agent or containerd uses, so whatever is under them is the demo's (children first; a busy one stays).
-  find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d \( -name nomad-demo -o -name "$DEMO_CGROUP" \) 2>/dev/null |
+  find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d \( -name nomad-demo -o -name "$DEMO_CGROUP" -o -name "$DEMO_CGROUP.slice" \) 2>/dev/null |
     sort -r | while read -r d; do
       find "$d" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
       rmdir "$d" 2>/dev/null
@@ -89,6 +89,9 @@ TOML
 
 # Nomad: example/agent.hcl as users would use it, plus the demo's own paths.
 ln -sf "$CDRV_ROOT/bin/containerd-driver" "$DEMO/plugins/containerd-driver"
+# Nomad's form of a cgroup parent: a path under cgroup v1, a slice name under v2 (unified hierarchy).
+demo_cgroup_parent=/$DEMO_CGROUP
+[ -f /sys/fs/cgroup/cgroup.controllers ] && demo_cgroup_parent=$DEMO_CGROUP.slice
 cat >"$DEMO/demo.hcl" <<HCL
 bind_addr = "127.0.0.1"
 ports {
@@ -97,7 +100,7 @@ ports {
   serf = $((PORT + 2))
 }
 client {
-  cgroup_parent = "$DEMO_CGROUP"
+  cgroup_parent = "$demo_cgroup_parent"
 }
 plugin "containerd-driver" {
   config {

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { NOMAD_BIN, removeTree } from "./nomad.ts";
+import { NOMAD_BIN, nomadVersion, removeTree } from "./nomad.ts";
 import { ROOT } from "./plugin.ts";
 import { shortTempDir, stopChild, waitFor } from "./services.ts";
 
@@ -168,6 +168,7 @@ client {
 `,
     );
     const logPath = `${dir}/nomad.log`;
+    console.log(`nomad: ${NOMAD_BIN} (${await nomadVersion()})`);
     const child = spawn(logPath, [NOMAD_BIN, "agent", "-config", `${dir}/server.hcl`], {});
     this.agents.push({ name: `mn-server-${this.id}`, address, httpPort: port, child, logPath, dir });
     await waitFor(

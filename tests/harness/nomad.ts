@@ -8,9 +8,18 @@
 import { ROOT } from "./plugin.ts";
 import { killMarked, shortTempDir, stopChild, waitFor } from "./services.ts";
 
-/** The Nomad binary scripts/setup.sh builds. */
+/** The Nomad binary: the user's `CDRV_NOMAD_BIN`, else the 1.6.3 build of scripts/setup.sh. */
 export const NOMAD_BIN = Deno.env.get("CDRV_NOMAD_BIN") ??
   `${Deno.env.get("HOME")}/.cache/cdrv/bin/nomad`;
+
+let versionLine: Promise<string> | undefined;
+/** The first line of `nomad version` of {@linkcode NOMAD_BIN} ("Nomad v1.6.3"), asked once. */
+export function nomadVersion(): Promise<string> {
+  return versionLine ??= new Deno.Command(NOMAD_BIN, { args: ["version"], stdout: "piped", stderr: "null" })
+    .output()
+    .then((o) => new TextDecoder().decode(o.stdout).split("\n")[0].trim())
+    .catch((e) => `does not run: ${e}`);
+}
 
 /** Options for {@linkcode NomadAgent.start}. */
 export interface AgentOptions {
@@ -49,6 +58,8 @@ export class NomadAgent {
 
   /** Starts an agent in a fresh directory holding its data dir, plugin dir and log. */
   static async start(opts: AgentOptions): Promise<NomadAgent> {
+    // Every e2e test's output names the Nomad it ran under.
+    console.log(`nomad: ${NOMAD_BIN} (${await nomadVersion()})`);
     const dir = await shortTempDir("cdrv-nomad-");
     const httpPort = opts.httpPort ?? Number(Deno.env.get("CDRV_TEST_PORT_BASE") ?? 15000) + 100;
     await Deno.mkdir(`${dir}/plugins`);
