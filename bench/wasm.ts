@@ -1,5 +1,6 @@
 /**
- * WASM vs TS, per module, in the same run: ops/s of each and the ratio (WASM / TS; above 1 = WASM faster).
+ * WASM (what the plugin runs) vs the plain-TS oracles of the tests (tests/oracles/), per module, in the
+ * same run: ops/s of each and the ratio (WASM / TS; above 1 = WASM faster).
  *
  *   deno task bench:wasm            (about 20 s)
  *   deno task bench:wasm --quick    (about 4 s)
@@ -8,19 +9,18 @@
  *
  * @module
  */
-import { R, S, SAMPLE_LEN, statsDelta } from "../src/wasm/stats_ref.ts";
-import { statsDeltaWasm } from "../src/wasm/stats.ts";
+import { statsDelta, type StatsSample } from "../src/wasm/stats.ts";
+import { statsDeltaOracle } from "../tests/oracles/stats.ts";
 import { parseReference } from "../src/image/reference.ts";
-import { parseReferenceWasm } from "../src/image/reference_wasm.ts";
+import { parseReferenceOracle } from "../tests/oracles/reference.ts";
+import { DEFAULT_PROFILE, seccompVerdict, syscallTable, toOciSeccomp } from "../src/spec/seccomp.ts";
 import {
-  DEFAULT_PROFILE,
+  PRECEDENCE,
   ruleMatches,
-  seccompVerdict,
-  syscallTable,
-  toOciSeccomp,
-} from "../src/spec/seccomp.ts";
+  seccompVerdictOracle,
+  toOciSeccompOracle,
+} from "../tests/oracles/seccomp.ts";
 import type { OciSeccomp } from "../src/spec/oci.ts";
-import { seccompVerdictWasm, toOciSeccompWasm } from "../src/spec/seccomp_wasm.ts";
 import { DEFAULT_CAPABILITIES } from "../src/spec/capabilities.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -73,20 +73,32 @@ function pair(name: string, ts: () => void, wasm: () => void, batch = 1, tsSame?
 }
 
 // --- stats ------------------------------------------------------------------------------------------
-const prev = new Float64Array(SAMPLE_LEN);
-const cur = new Float64Array(SAMPLE_LEN);
-prev[S.TIME_NS] = 1e12;
-prev[S.CPU_TOTAL_NS] = 5e11;
-prev[S.CPU_USER_NS] = 3e11;
-prev[S.CPU_SYSTEM_NS] = 2e11;
-cur.set(prev);
-cur[S.TIME_NS] += 1e9;
-cur[S.CPU_TOTAL_NS] += 4e8;
-cur[S.MEM_RSS] = 123456789;
+const prev: StatsSample = {
+  timeNs: 1e12,
+  cpuTotalNs: 5e11,
+  cpuUserNs: 3e11,
+  cpuSystemNs: 2e11,
+  throttledPeriods: 0,
+  throttledTimeNs: 0,
+  memRss: 0,
+  memCache: 0,
+  memUsage: 0,
+  memMaxUsage: 0,
+  memSwap: 0,
+  memKernel: 0,
+  memKernelMax: 0,
+  cgroupVersion: 2,
+};
+const cur: StatsSample = {
+  ...prev,
+  timeNs: prev.timeNs + 1e9,
+  cpuTotalNs: prev.cpuTotalNs + 4e8,
+  memRss: 123456789,
+};
 pair(
   "stats: statsDelta (one sample pair)",
-  () => (sink += statsDelta(prev, cur, 2400)[R.CPU_PERCENT]),
-  () => (sink += statsDeltaWasm(prev, cur, 2400)[R.CPU_PERCENT]),
+  () => (sink += statsDeltaOracle(prev, cur, 2400).cpuPercent),
+  () => (sink += statsDelta(prev, cur, 2400).cpuPercent),
 );
 
 // --- imageref ---------------------------------------------------------------------------------------
@@ -105,7 +117,7 @@ pair(
   () => {
     for (const r of REFS) {
       try {
-        sink += parseReference(r).path.length;
+        sink += parseReferenceOracle(r).path.length;
       } catch {
         sink++;
       }
@@ -114,7 +126,7 @@ pair(
   () => {
     for (const r of REFS) {
       try {
-        sink += parseReferenceWasm(r).path.length;
+        sink += parseReference(r).path.length;
       } catch {
         sink++;
       }
@@ -125,10 +137,10 @@ pair(
 pair(
   "imageref: parseReference (valid only)",
   () => {
-    for (let i = 0; i < 7; i++) sink += parseReference(REFS[i]).path.length;
+    for (let i = 0; i < 7; i++) sink += parseReferenceOracle(REFS[i]).path.length;
   },
   () => {
-    for (let i = 0; i < 7; i++) sink += parseReferenceWasm(REFS[i]).path.length;
+    for (let i = 0; i < 7; i++) sink += parseReference(REFS[i]).path.length;
   },
   7,
 );
@@ -137,26 +149,15 @@ pair(
 const target = { arch: "amd64", kernel: "6.1.0-18-amd64", capabilities: DEFAULT_CAPABILITIES };
 pair(
   "seccomp: toOciSeccomp (moby default profile)",
+  () => (sink += toOciSeccompOracle(DEFAULT_PROFILE, target)!.syscalls!.length),
   () => (sink += toOciSeccomp(DEFAULT_PROFILE, target)!.syscalls!.length),
-  () => (sink += toOciSeccompWasm(DEFAULT_PROFILE, target)!.syscalls!.length),
 );
-const section = toOciSeccomp(DEFAULT_PROFILE, target)!;
+const section = toOciSeccompOracle(DEFAULT_PROFILE, target)!;
 const table = syscallTable("amd64")!;
 const NAMES = ["getpid", "mount", "clone", "socket", "kexec_load", "personality", "read", "ptrace"];
 const NUMBERS = NAMES.map((n) => table[n]);
 // The WASM evaluator wins mostly by its algorithm (rules indexed by syscall once per section), not by
 // being WASM: this TS variant does the same, so the last column separates the two.
-const PREC: Record<string, number> = {
-  SCMP_ACT_KILL_PROCESS: 8,
-  SCMP_ACT_KILL_THREAD: 7,
-  SCMP_ACT_KILL: 7,
-  SCMP_ACT_TRAP: 6,
-  SCMP_ACT_ERRNO: 5,
-  SCMP_ACT_NOTIFY: 4,
-  SCMP_ACT_TRACE: 3,
-  SCMP_ACT_LOG: 2,
-  SCMP_ACT_ALLOW: 1,
-};
 function indexRules(s: OciSeccomp): Map<string, number[]> {
   const m = new Map<string, number[]>();
   (s.syscalls ?? []).forEach((r, i) => {
@@ -171,7 +172,7 @@ function indexedAction(name: string, args: number[]): string {
   for (const i of byName.get(name) ?? []) {
     const r = section.syscalls![i];
     if (!ruleMatches(r, args)) continue;
-    const p = PREC[r.action] ?? 0;
+    const p = PRECEDENCE[r.action] ?? 0;
     if (best < 0 || p > bestPrec) [best, bestPrec] = [i, p];
   }
   return best < 0 ? section.defaultAction : section.syscalls![best].action;
@@ -179,10 +180,10 @@ function indexedAction(name: string, args: number[]): string {
 pair(
   "seccomp: seccompVerdict by name (8 calls)",
   () => {
-    for (const n of NAMES) sink += seccompVerdict(section, n, [0x10000000]).action.length;
+    for (const n of NAMES) sink += seccompVerdictOracle(section, n, [0x10000000]).action.length;
   },
   () => {
-    for (const n of NAMES) sink += seccompVerdictWasm(section, n, [0x10000000]).action.length;
+    for (const n of NAMES) sink += seccompVerdict(section, n, [0x10000000]).action.length;
   },
   NAMES.length,
   () => {
@@ -192,10 +193,10 @@ pair(
 pair(
   "seccomp: seccompVerdict by number (8 calls)",
   () => {
-    for (const n of NUMBERS) sink += seccompVerdict(section, n, [2]).action.length;
+    for (const n of NUMBERS) sink += seccompVerdictOracle(section, n, [2]).action.length;
   },
   () => {
-    for (const n of NUMBERS) sink += seccompVerdictWasm(section, n, [2]).action.length;
+    for (const n of NUMBERS) sink += seccompVerdict(section, n, [2]).action.length;
   },
   NUMBERS.length,
 );

@@ -9,7 +9,7 @@
  */
 import { pluginSpec } from "../src/driver/config.ts";
 import { taskSpec } from "../src/spec/task_config.ts";
-import { type OptionDoc, optionDocs, type SpecNode } from "../src/spec/hclspec.ts";
+import { type OptionDoc, optionDocs, type SpecNode } from "../src/schema/hclspec.ts";
 
 function cell(s: string): string {
   return s.replace(/\|/g, "\\|").replace(/\n/g, " ");

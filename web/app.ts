@@ -10,15 +10,13 @@
  * @module
  */
 import { initWasm, WASM_MODULES, type WasmModuleName, wasmOrigin } from "../src/wasm/load.ts";
-import { parseReferenceWasm } from "../src/image/reference_wasm.ts";
-import { seccompVerdictWasm, toOciSeccompWasm } from "../src/spec/seccomp_wasm.ts";
-import { familiarReference, formatReference } from "../src/image/reference.ts";
+import { familiarReference, formatReference, parseReference } from "../src/image/reference.ts";
 import { buildSpec } from "../src/spec/build.ts";
 import { exampleInput } from "../src/spec/example.ts";
 import { specJson } from "../src/spec/oci.ts";
-import { DEFAULT_PROFILE, syscallTable } from "../src/spec/seccomp.ts";
+import { DEFAULT_PROFILE, seccompVerdict, syscallTable, toOciSeccomp } from "../src/spec/seccomp.ts";
 import { taskSpec } from "../src/spec/task_config.ts";
-import type { CtyValue } from "../src/spec/values.ts";
+import type { CtyValue } from "../src/schema/values.ts";
 import { readConfigText, shapeForSpec } from "./hcl.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -91,7 +89,7 @@ function render(): void {
 
   // image reference
   try {
-    const ref = parseReferenceWasm(String(config.image ?? ""));
+    const ref = parseReference(String(config.image ?? ""));
     show($("ref"), [
       ["normalized", formatReference(ref)],
       ["familiar", familiarReference(ref)],
@@ -123,7 +121,7 @@ function render(): void {
     seccomp = spec.linux.seccomp;
     // The plugin's WASM conversion must give the section src/spec built.
     if (seccomp) {
-      const wasm = toOciSeccompWasm(input.task.seccompProfile !== undefined ? profile : DEFAULT_PROFILE, {
+      const wasm = toOciSeccomp(input.task.seccompProfile !== undefined ? profile : DEFAULT_PROFILE, {
         arch,
         kernel: input.host.kernel,
         capabilities: spec.process.capabilities?.bounding ?? [],
@@ -149,7 +147,7 @@ function render(): void {
   }
   const table = syscallTable(arch) ?? {};
   rows = Object.entries(table).sort((a, b) => a[1] - b[1]).map(([name, nr]) => {
-    const v = seccompVerdictWasm(seccomp, name, args, arch);
+    const v = seccompVerdict(seccomp, name, args, arch);
     return {
       nr,
       name,

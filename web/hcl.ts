@@ -8,8 +8,8 @@
  *
  * @module
  */
-import type { CtyValue } from "../src/spec/values.ts";
-import type { SpecNode } from "../src/spec/hclspec.ts";
+import type { CtyValue } from "../src/schema/values.ts";
+import type { SpecNode } from "../src/schema/hclspec.ts";
 
 /** A syntax error with its 1-based line and column. */
 export class HclError extends Error {

@@ -1,13 +1,13 @@
-// Stats delta: the AssemblyScript port of src/wasm/stats_ref.ts (the reference; keep the two in step).
+// Stats delta, called through src/wasm/stats.ts (which alone knows this layout); tests/oracles/stats.ts is
+// the TypeScript oracle the differential tests compare it with.
 //
 // ABI (numbers only, nothing allocated): one static area of 41 f64 at `buffer()`:
-//   [0, 14)   previous sample, S indexes of stats_ref.ts
+//   [0, 14)   previous sample, in SAMPLE_FIELDS order of src/wasm/stats.ts
 //   [14, 28)  current sample
-//   [28, 41)  result, R indexes
+//   [28, 41)  result, in RESULT_FIELDS order
 // The caller writes both samples, calls `delta(prevIsSample, mhzPerCore)` and reads the result.
-// `prevIsSample` is 1 when the previous vector has the sample length (stats_ref.ts checks
-// `prev.length === SAMPLE_LEN`); the arithmetic is the reference's, operation by operation, so the results
-// are the same f64 values.
+// `prevIsSample` is 1 when there is a previous sample; the oracle does the same arithmetic, operation by
+// operation, so the results are the same f64 values.
 
 const SAMPLE_LEN: i32 = 14;
 const RESULT_LEN: i32 = 13;

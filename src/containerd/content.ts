@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { concatBytes } from "../util/bytes.ts";
 import type * as grpc from "@grpc/grpc-js";
 import { createHash, type Hash } from "node:crypto";
 import {
@@ -213,13 +214,7 @@ export function readContent(conn: Containerd, digest: string, opts: CallOpts = {
     });
     stream.on("end", () => {
       opts.signal?.removeEventListener("abort", onAbort);
-      const out = new Uint8Array(total);
-      let off = 0;
-      for (const p of parts) {
-        out.set(p, off);
-        off += p.length;
-      }
-      resolve(out);
+      resolve(concatBytes(parts));
     });
   });
 }

@@ -2,7 +2,6 @@ import { assertEquals } from "../../tests/harness/assert.ts";
 import { Metrics as V1 } from "../gen/containerd/cgroups/v1/metrics.ts";
 import { Metrics as V2 } from "../gen/containerd/cgroups/v2/metrics.ts";
 import { decodeMetrics } from "./metrics.ts";
-import { S } from "../wasm/stats_ref.ts";
 
 // Values recorded from a cgroup v2 host's cpu.stat / memory.stat / memory.events for a busy container
 // (microseconds for CPU, as the kernel reports them).
@@ -34,17 +33,17 @@ Deno.test("cgroup v2 metrics: CPU microseconds become nanoseconds (the Go driver
   assertEquals(d.cgroupVersion, 2);
   assertEquals(d.oomKills, 1);
   const s = d.sample;
-  assertEquals(s[S.TIME_NS], 42);
-  assertEquals(s[S.CPU_TOTAL_NS], 4_170_512_000);
-  assertEquals(s[S.CPU_USER_NS], 3_921_330_000);
-  assertEquals(s[S.CPU_SYSTEM_NS], 249_182_000);
-  assertEquals(s[S.THROTTLED_PERIODS], 37);
-  assertEquals(s[S.THROTTLED_TIME_NS], 1_804_377_000);
-  assertEquals(s[S.MEM_RSS], 63_012_864);
-  assertEquals(s[S.MEM_CACHE], 1_216_512);
-  assertEquals(s[S.MEM_USAGE], 66_088_960);
-  assertEquals(s[S.MEM_KERNEL], 49_152 + 612_352);
-  assertEquals(s[S.CGROUP_VERSION], 2);
+  assertEquals(s.timeNs, 42);
+  assertEquals(s.cpuTotalNs, 4_170_512_000);
+  assertEquals(s.cpuUserNs, 3_921_330_000);
+  assertEquals(s.cpuSystemNs, 249_182_000);
+  assertEquals(s.throttledPeriods, 37);
+  assertEquals(s.throttledTimeNs, 1_804_377_000);
+  assertEquals(s.memRss, 63_012_864);
+  assertEquals(s.memCache, 1_216_512);
+  assertEquals(s.memUsage, 66_088_960);
+  assertEquals(s.memKernel, 49_152 + 612_352);
+  assertEquals(s.cgroupVersion, 2);
 });
 
 Deno.test("cgroup v1 metrics: nanoseconds kept, swap is memsw minus usage, OOM counter read", () => {
@@ -64,17 +63,17 @@ Deno.test("cgroup v1 metrics: nanoseconds kept, swap is memsw minus usage, OOM c
   })).finish();
   const d = decodeMetrics("io.containerd.cgroups.v1.Metrics", bytes, 1)!;
   assertEquals(d.oomKills, 2);
-  assertEquals([d.sample[S.CPU_TOTAL_NS], d.sample[S.CPU_USER_NS], d.sample[S.CPU_SYSTEM_NS]], [
+  assertEquals([d.sample.cpuTotalNs, d.sample.cpuUserNs, d.sample.cpuSystemNs], [
     9e9,
     8e9,
     1e9,
   ]);
   assertEquals(
-    [d.sample[S.MEM_RSS], d.sample[S.MEM_CACHE], d.sample[S.MEM_USAGE], d.sample[S.MEM_MAX_USAGE]],
+    [d.sample.memRss, d.sample.memCache, d.sample.memUsage, d.sample.memMaxUsage],
     [1000, 2000, 4000, 5000],
   );
-  assertEquals(d.sample[S.MEM_SWAP], 500);
-  assertEquals([d.sample[S.MEM_KERNEL], d.sample[S.MEM_KERNEL_MAX]], [77, 88]);
+  assertEquals(d.sample.memSwap, 500);
+  assertEquals([d.sample.memKernel, d.sample.memKernelMax], [77, 88]);
 });
 
 Deno.test("unknown metrics types are ignored", () => {

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { attr, block, impliedType, object, withDefault } from "../spec/hclspec.ts";
+import { attr, block, impliedType, object, withDefault } from "../schema/hclspec.ts";
 import { type CtyValue, decodeCty } from "../plugin/cty.ts";
-import { ConfigError, Reader } from "../spec/values.ts";
+import { ConfigError, Reader } from "../schema/values.ts";
 import { taskConfigType } from "../spec/task_config.ts";
 
 export { taskSpec } from "../spec/task_config.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import type { HostDevice } from "../spec/input.ts";
-import { ConfigError } from "../spec/values.ts";
+import { ConfigError } from "../schema/values.ts";
 
 /**
  * Stats device paths; a path that is missing or not a device is a ConfigError naming `option`.

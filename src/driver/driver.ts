@@ -25,10 +25,11 @@ import {
 import type { Duration } from "../gen/google/protobuf/duration.ts";
 import type { Logger } from "../log/hclog.ts";
 import { registerSecret } from "../log/hclog.ts";
-import { RpcError, serverStream, sleep, unary } from "../plugin/rpc.ts";
+import { RpcError, serverStream, unary } from "../plugin/rpc.ts";
+import { sleep } from "../util/sleep.ts";
 import type { Service } from "../plugin/goplugin.ts";
 import { decodePluginConfig, type PluginConfig, pluginSpec, taskSpec } from "./config.ts";
-import { toProtoSpec } from "../spec/hclspec.ts";
+import { toProtoSpec } from "../plugin/hclspec_proto.ts";
 import type { HostFacts } from "../spec/input.ts";
 import { fingerprint, FINGERPRINT_PERIOD_MS, sameFingerprint } from "./fingerprint.ts";
 import { Containerd, ContainerdError } from "../containerd/connection.ts";

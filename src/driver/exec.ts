@@ -20,7 +20,9 @@ import {
   startTask,
   waitTask,
 } from "../containerd/tasks.ts";
-import { RpcError, sleep } from "../plugin/rpc.ts";
+import { RpcError } from "../plugin/rpc.ts";
+import { concatBytes } from "../util/bytes.ts";
+import { sleep } from "../util/sleep.ts";
 
 /** Where the driver makes exec FIFOs (a directory it may read and write). */
 let fifoRoot = "/tmp";
@@ -101,17 +103,6 @@ export interface ExecResult {
   stderr: Uint8Array;
   exitCode: number;
   timedOut: boolean;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const n = parts.reduce((a, p) => a + p.length, 0);
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 /** Where an exec's output goes (the callbacks of a streaming exec session). */
@@ -247,7 +238,7 @@ export async function execOnce(
     if (timedOut) await killTask(conn, containerId, 9, { execId: x.execId }).catch(() => {});
     const st = await x.waiting;
     await Promise.race([x.reading, sleep(2000)]);
-    return { stdout: concat(out), stderr: concat(err), exitCode: st.exitStatus, timedOut };
+    return { stdout: concatBytes(out), stderr: concatBytes(err), exitCode: st.exitStatus, timedOut };
   } finally {
     await x.cleanup();
   }

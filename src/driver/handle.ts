@@ -18,10 +18,9 @@ import {
 } from "../containerd/tasks.ts";
 import { deleteContainer } from "../containerd/containers.ts";
 import { decodeMetrics } from "../containerd/metrics.ts";
-import { R, SAMPLE_LEN } from "../wasm/stats_ref.ts";
-import { statsDeltaWasm as statsDelta } from "../wasm/stats.ts";
+import { statsDelta, type StatsResult, type StatsSample } from "../wasm/stats.ts";
 import type { Logger } from "../log/hclog.ts";
-import { sleep } from "../plugin/rpc.ts";
+import { sleep } from "../util/sleep.ts";
 
 /** How a task ended, as Nomad's ExitResult wants it. */
 export interface Exit {
@@ -55,7 +54,7 @@ export const KEPT_LABEL = "io.containerd-driver.gc.keep";
 /** One Nomad stats sample, computed by the stats-delta function. */
 export interface TaskStatsSample {
   timestampMs: number;
-  result: Float64Array;
+  result: StatsResult;
   cgroupVersion: 1 | 2;
 }
 
@@ -70,7 +69,7 @@ export class TaskHandle {
   #resolveExit!: (e: Exit) => void;
   #oomSeen = false;
   #oomBaseline = 0;
-  #prevSample: Float64Array = new Float64Array(SAMPLE_LEN);
+  #prevSample?: StatsSample;
   readonly #stop = new AbortController();
   #destroyed = false;
 
@@ -286,5 +285,3 @@ export class TaskHandle {
     this.#stop.abort();
   }
 }
-
-export { R as STATS };

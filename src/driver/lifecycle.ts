@@ -18,10 +18,12 @@ import { createTask, deleteTask, startTask, TaskStatus } from "../containerd/tas
 import { prepareSnapshot, removeSnapshot } from "../containerd/snapshots.ts";
 import { createLease, deleteLease } from "../containerd/leases.ts";
 import type { ImageCoordinator, PullProgress } from "../image/coordinator.ts";
+import type { ImageInfo } from "../image/pull.ts";
+import type { Mount } from "../gen/containerd/types/mount.ts";
 import type { Logger } from "../log/hclog.ts";
 import { registerSecret } from "../log/hclog.ts";
 import { decodeTaskConfigValue, type PluginConfig } from "./config.ts";
-import { readTaskConfig } from "../spec/task_config.ts";
+import { readTaskConfig, type TaskConfig } from "../spec/task_config.ts";
 import { buildSpec, checkSpecInput } from "../spec/build.ts";
 import { containerLabels } from "../spec/labels.ts";
 import { hostnameFile, hostsFile, resolvConf } from "../spec/files.ts";
@@ -30,9 +32,9 @@ import { effectiveUser, resolveUser } from "../spec/opts/user.ts";
 import { resolveGroups } from "../spec/opts/groups.ts";
 import { loadArchive, LoadError } from "../image/load.ts";
 import { wantedDevicePaths } from "../spec/opts/devices.ts";
-import type { HostFacts, HostFiles, SpecInput } from "../spec/input.ts";
-import { ConfigError, show } from "../spec/values.ts";
-import { InvalidReferenceError, parseReference } from "../image/reference.ts";
+import type { HostFacts, HostFiles, NomadTask, SpecInput } from "../spec/input.ts";
+import { ConfigError, show } from "../schema/values.ts";
+import { type ImageRef, InvalidReferenceError, parseReference } from "../image/reference.ts";
 import { containerId as makeContainerId, parseTaskId } from "./ids.ts";
 import { toNomadTask } from "./nomad_task.ts";
 import { type DriverState, KEPT_LABEL, TaskHandle } from "./handle.ts";
@@ -74,168 +76,225 @@ class Undo {
   }
 }
 
+/** One start in progress: what each step reads, and the undo steps of what was made so far. */
+interface Start {
+  ctx: StartContext;
+  cfg: NomadTaskConfig;
+  log: Logger;
+  task: TaskConfig;
+  nomad: NomadTask;
+  /** the container id */
+  cid: string;
+  /** the task's image reference, parsed once */
+  ref: ImageRef;
+  /**
+   * The spec input, built once: checked in `prepare` with no image and a stand-in SELinux level, then
+   * completed with the image, the allocation's level, the host files and the resolved user.
+   */
+  input: SpecInput;
+  /** whether the task runs confined by SELinux (with its allocation's MCS level) */
+  confine: boolean;
+  /** the allocation's MCS level, held from completeInput on */
+  selinuxLevel?: string;
+  undo: Undo;
+}
+
 /**
  * Starts a task; returns its handle (already following the task). On failure nothing is left behind.
+ * The steps: {@linkcode prepare} (validate everything before anything is made) → {@linkcode acquireImage}
+ * → {@linkcode completeInput} → {@linkcode createInContainerd} → {@linkcode launch}.
  */
 export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): Promise<TaskHandle> {
-  const { conn, config, logger } = ctx;
-  const log = logger.with({ task_id: cfg.id });
-  // 1. Everything the user wrote is validated before anything is created.
+  const s = await prepare(ctx, cfg);
+  try {
+    const image = await acquireImage(s);
+    await completeInput(s, image);
+    await createInContainerd(s, image);
+    return await launch(s, image);
+  } catch (e) {
+    await s.undo.run(s.log);
+    if (e instanceof ContainerdError && e.alreadyExists) {
+      throw new Error(
+        `container ${s.cid} already exists in namespace "${ctx.config.namespace}"; is another agent using it?`,
+      );
+    }
+    throw e;
+  }
+}
+
+/**
+ * 1. Everything the user wrote is validated before anything is created: the task config, the image
+ * reference, the seccomp profile file, devices, and every option and combination the spec can judge
+ * without the image (the image's own part is judged by buildSpec later); system paths a label would
+ * relabel too.
+ */
+async function prepare(ctx: StartContext, cfg: NomadTaskConfig): Promise<Start> {
+  const { config } = ctx;
   const task = readTaskConfig(decodeTaskConfigValue(cfg.msgpackDriverConfig));
   registerSecret(task.auth?.password);
-  checkImageReference(task.image);
+  const ref = checkImageReference(task.image);
   const nomad = toNomadTask(cfg);
   const ids = parseTaskId(cfg.id);
   const cid = makeContainerId(nomad.name, ids?.allocId ?? cfg.allocId);
-  let seccompProfile: unknown;
-  if (task.seccompProfile) {
-    const path = task.seccompProfile.startsWith("/")
-      ? task.seccompProfile
-      : `${nomad.dirs.task}/${task.seccompProfile}`;
-    checkPathAllowed("task config", "seccomp_profile", path, "read");
-    try {
-      seccompProfile = JSON.parse(await Deno.readTextFile(path));
-    } catch (e) {
-      throw new ConfigError(
-        "task config",
-        "seccomp_profile",
-        `"${path}" cannot be read as JSON: ${(e as Error).message}`,
-      );
-    }
-  }
-  const devices = await statDevices(wantedDevicePaths({ task, nomad }), "devices");
-  const hostDevices = task.privileged && config.allowPrivileged ? await allHostDevices() : undefined;
-  if (task.init) await checkHostFile(task.initPath, "init_path");
   const plugin = {
     allowPrivileged: config.allowPrivileged,
     volumesEnabled: config.volumes.enabled,
     selinuxLabel: config.volumes.selinuxLabel,
   };
-  // SELinux (when on): a confined task gets its allocation's MCS level below; the level does not change what is
-  // refused, so the checks use a stand-in.
+  // SELinux (when on): a confined task gets its allocation's MCS level in completeInput; the level does not
+  // change what is refused, so the checks use a stand-in.
   const confine = ctx.selinux.enabled && confined({ task, plugin });
-  const checked = {
+  if (task.init) await checkHostFile(task.initPath, "init_path");
+  const input: SpecInput = {
     id: cid,
     task,
     nomad,
+    image: {},
     plugin,
     host: ctx.host,
     files: {},
-    seccompProfile,
-    devices,
-    hostDevices,
+    seccompProfile: await readSeccompProfile(task.seccompProfile, nomad.dirs.task),
+    devices: await statDevices(wantedDevicePaths({ task, nomad }), "devices"),
+    hostDevices: task.privileged && config.allowPrivileged ? await allHostDevices() : undefined,
+    // As containerd's default spec: grouped by namespace, so two namespaces never share a cgroup.
+    cgroupsPath: `/${config.namespace}/${cid}`,
     selinux: ctx.selinux.enabled ? taskSelinux(ctx.selinux.contexts, confine ? "s0" : undefined) : undefined,
   };
-  // Every option and combination the spec can judge without the image, before anything is pulled or
-  // created (the image's own part is judged by buildSpec below); system paths a label would relabel too.
-  checkSpecInput(checked);
-  relabelPlan({ ...checked, image: {} });
+  checkSpecInput(input);
+  relabelPlan(input);
+  const log = ctx.logger.with({ task_id: cfg.id });
+  return { ctx, cfg, log, task, nomad, cid, ref, input, confine, undo: new Undo() };
+}
 
-  const undo = new Undo();
+/** `seccomp_profile`: the JSON file, relative to the task dir unless absolute; undefined when not set. */
+async function readSeccompProfile(file: string | undefined, taskDir: string): Promise<unknown> {
+  if (!file) return undefined;
+  const path = file.startsWith("/") ? file : `${taskDir}/${file}`;
+  checkPathAllowed("task config", "seccomp_profile", path, "read");
   try {
-    // 2. The image: one pull shared by concurrent starts; none when present (unless force_pull). With
-    // `load`, imported from the archive first (inside acquire, once this task holds the image, so its GC
-    // cannot race the import), and then found present: nothing is pulled.
-    const t0 = performance.now();
-    const image = await ctx.images.acquire(task.image, cfg.id, {
-      auth: task.auth,
-      forcePull: task.forcePull,
-      timeoutMs: task.imagePullTimeoutMs,
-      onProgress: progressReporter(ctx, cfg.id),
-      load: task.load
-        ? () => loadTaskArchive(ctx, cfg.id, nomad.dirs.task, task.load!, task.image)
-        : undefined,
-    });
-    undo.push("release image", () => Promise.resolve(ctx.images.release(task.image, cfg.id)));
-    log.debug("image ready", { image: image.name, ms: Math.round(performance.now() - t0) });
-
-    // 3. The spec input; host files the spec mounts are written into the task dir.
-    const snapshotter = config.snapshotter;
-    const selinuxLevel = confine ? ctx.selinux.takeLevel(cfg.allocId) : undefined;
-    if (selinuxLevel) {
-      undo.push("release SELinux level", () => Promise.resolve(ctx.selinux.releaseLevel(cfg.allocId)));
-    }
-    const input: SpecInput = {
-      id: cid,
-      task,
-      nomad,
-      image: image.config,
-      plugin,
-      host: ctx.host,
-      files: {},
-      seccompProfile,
-      devices,
-      hostDevices,
-      // As containerd's default spec: grouped by namespace, so two namespaces never share a cgroup.
-      cgroupsPath: `/${config.namespace}/${cid}`,
-      selinux: ctx.selinux.enabled ? taskSelinux(ctx.selinux.contexts, selinuxLevel) : undefined,
-    };
-    input.files = await writeHostFiles(input);
-    // Bind sources carry the task's labels before runc mounts them (runc does not act on z/Z).
-    await relabel(relabelPlan(input), log);
-    await removeKeptContainer(ctx, cid);
-    const lease = await createLease(conn, { id: `cdrv-start-${cid}-${Date.now()}`, expireMs: 10 * 60_000 });
-    try {
-      // A writable snapshot on the image's top layer.
-      const mounts = await prepareSnapshot(conn, snapshotter, cid, image.chainId, { lease });
-      undo.push("remove snapshot", () => removeSnapshot(conn, snapshotter, cid));
-      const user = effectiveUser(nomad, image.config);
-      // Names need the image's files, and so does a bare uid: as Docker and containerd do, a uid listed in
-      // /etc/passwd runs with that entry's gid (and groups). Only "uid:gid" is taken as it stands.
-      if (user !== "" && !/^\d+:\d+$/.test(user)) {
-        const passwd = await readImageFile(mounts, "/etc/passwd");
-        input.resolvedUser = resolveUser(user, passwd, await readImageFile(mounts, "/etc/group"));
-      }
-      if (task.groupAdd.some((g) => !/^\d+$/.test(g))) {
-        input.resolvedGroups = resolveGroups(task.groupAdd, await readImageFile(mounts, "/etc/group"));
-      }
-      // 4. The spec (pure), from everything gathered.
-      const spec = buildSpec(input);
-      // 5. The container record (holds the snapshot from here on) and 6. the task.
-      await createContainer(conn, {
-        id: cid,
-        image: image.name,
-        labels: { ...containerLabels(input), ...(config.gc.container ? {} : { [KEPT_LABEL]: "true" }) },
-        spec: specJson(spec),
-        snapshotter,
-        snapshotKey: cid,
-        runtime: task.runtime || config.runtime,
-      }, {});
-      undo.push("delete container", () => deleteContainer(conn, cid));
-      // A confined task sees its rootfs with its mount label: the snapshot's files carry the runtime's.
-      const rootfs = spec.linux.mountLabel ? labelRootfsMounts(mounts, spec.linux.mountLabel) : mounts;
-      await createTask(conn, cid, rootfs, { stdout: cfg.stdoutPath, stderr: cfg.stderrPath });
-      undo.push("delete task", () => deleteTask(conn, cid));
-    } finally {
-      await deleteLease(conn, lease).catch(() => {});
-    }
-    const state: DriverState = {
-      v: 1,
-      containerId: cid,
-      namespace: config.namespace,
-      imageRef: task.image,
-      imageName: image.name,
-      snapshotKey: cid,
-      snapshotter,
-      startedAtMs: Date.now(),
-      ...(config.gc.container ? {} : { keepContainer: true }),
-      ...(selinuxLevel ? { selinuxLevel } : {}),
-    };
-    const handle = new TaskHandle(cfg.id, state, cfg, conn, log);
-    await handle.recordOomBaseline();
-    handle.startWaitLoop();
-    await startTask(conn, cid);
-    log.info("task started", { container: cid, image: image.name });
-    return handle;
+    return JSON.parse(await Deno.readTextFile(path));
   } catch (e) {
-    await undo.run(log);
-    if (e instanceof ContainerdError && e.alreadyExists) {
-      throw new Error(
-        `container ${cid} already exists in namespace "${config.namespace}"; is another agent using it?`,
-      );
-    }
-    throw e;
+    throw new ConfigError(
+      "task config",
+      "seccomp_profile",
+      `"${path}" cannot be read as JSON: ${(e as Error).message}`,
+    );
   }
+}
+
+/**
+ * 2. The image: one pull shared by concurrent starts; none when present (unless force_pull). With `load`,
+ * imported from the archive first (inside acquire, once this task holds the image, so its GC cannot race
+ * the import), and then found present: nothing is pulled.
+ */
+async function acquireImage(s: Start): Promise<ImageInfo> {
+  const { ctx, cfg, task } = s;
+  const t0 = performance.now();
+  const image = await ctx.images.acquire(s.ref, cfg.id, {
+    auth: task.auth,
+    forcePull: task.forcePull,
+    timeoutMs: task.imagePullTimeoutMs,
+    onProgress: progressReporter(ctx, cfg.id),
+    load: task.load
+      ? () => loadTaskArchive(ctx, cfg.id, s.nomad.dirs.task, task.load!, task.image)
+      : undefined,
+  });
+  s.undo.push("release image", () => Promise.resolve(ctx.images.release(s.ref, cfg.id)));
+  s.log.debug("image ready", { image: image.name, ms: Math.round(performance.now() - t0) });
+  return image;
+}
+
+/**
+ * 3. The spec input completed: the image config, the allocation's SELinux level, the host files the spec
+ * mounts (written into the task dir), bind sources relabelled before runc mounts them (runc does not act
+ * on z/Z).
+ */
+async function completeInput(s: Start, image: ImageInfo): Promise<void> {
+  const { ctx, cfg, input } = s;
+  input.image = image.config;
+  s.selinuxLevel = s.confine ? ctx.selinux.takeLevel(cfg.allocId) : undefined;
+  if (s.selinuxLevel) {
+    s.undo.push("release SELinux level", () => Promise.resolve(ctx.selinux.releaseLevel(cfg.allocId)));
+  }
+  input.selinux = ctx.selinux.enabled ? taskSelinux(ctx.selinux.contexts, s.selinuxLevel) : undefined;
+  input.files = await writeHostFiles(input);
+  await relabel(relabelPlan(input), s.log);
+}
+
+/**
+ * 4–6. A writable snapshot on the image's top layer, the user resolved from the image's files, the spec
+ * (pure, from everything gathered), the container record (which holds the snapshot from then on) and the
+ * task with Nomad's own log FIFOs as stdout/stderr. All under a lease, so nothing is collected meanwhile.
+ */
+async function createInContainerd(s: Start, image: ImageInfo): Promise<void> {
+  const { ctx, cfg, cid, input, undo } = s;
+  const { conn, config } = ctx;
+  const snapshotter = config.snapshotter;
+  await removeKeptContainer(ctx, cid);
+  const lease = await createLease(conn, { id: `cdrv-start-${cid}-${Date.now()}`, expireMs: 10 * 60_000 });
+  try {
+    const mounts = await prepareSnapshot(conn, snapshotter, cid, image.chainId, { lease });
+    undo.push("remove snapshot", () => removeSnapshot(conn, snapshotter, cid));
+    await resolveImageUser(s, mounts);
+    const spec = buildSpec(input);
+    await createContainer(conn, {
+      id: cid,
+      image: image.name,
+      labels: { ...containerLabels(input), ...(config.gc.container ? {} : { [KEPT_LABEL]: "true" }) },
+      spec: specJson(spec),
+      snapshotter,
+      snapshotKey: cid,
+      runtime: s.task.runtime || config.runtime,
+    }, {});
+    undo.push("delete container", () => deleteContainer(conn, cid));
+    // A confined task sees its rootfs with its mount label: the snapshot's files carry the runtime's.
+    const rootfs = spec.linux.mountLabel ? labelRootfsMounts(mounts, spec.linux.mountLabel) : mounts;
+    await createTask(conn, cid, rootfs, { stdout: cfg.stdoutPath, stderr: cfg.stderrPath });
+    undo.push("delete task", () => deleteTask(conn, cid));
+  } finally {
+    await deleteLease(conn, lease).catch(() => {});
+  }
+}
+
+/**
+ * The user and groups from the image's /etc/passwd and /etc/group. Names need them, and so does a bare
+ * uid: as Docker and containerd do, a uid listed in /etc/passwd runs with that entry's gid (and groups).
+ * Only "uid:gid" is taken as it stands.
+ */
+async function resolveImageUser(s: Start, mounts: Mount[]): Promise<void> {
+  const { input, task } = s;
+  const user = effectiveUser(s.nomad, input.image);
+  if (user !== "" && !/^\d+:\d+$/.test(user)) {
+    const passwd = await readImageFile(mounts, "/etc/passwd");
+    input.resolvedUser = resolveUser(user, passwd, await readImageFile(mounts, "/etc/group"));
+  }
+  if (task.groupAdd.some((g) => !/^\d+$/.test(g))) {
+    input.resolvedGroups = resolveGroups(task.groupAdd, await readImageFile(mounts, "/etc/group"));
+  }
+}
+
+/** 7. The handle (its wait loop follows the task from before the start, so no exit is missed), then start. */
+async function launch(s: Start, image: ImageInfo): Promise<TaskHandle> {
+  const { ctx, cfg, cid } = s;
+  const { config } = ctx;
+  const state: DriverState = {
+    v: 1,
+    containerId: cid,
+    namespace: config.namespace,
+    imageRef: s.task.image,
+    imageName: image.name,
+    snapshotKey: cid,
+    snapshotter: config.snapshotter,
+    startedAtMs: Date.now(),
+    ...(config.gc.container ? {} : { keepContainer: true }),
+    ...(s.selinuxLevel ? { selinuxLevel: s.selinuxLevel } : {}),
+  };
+  const handle = new TaskHandle(cfg.id, state, cfg, ctx.conn, s.log);
+  await handle.recordOomBaseline();
+  handle.startWaitLoop();
+  await startTask(ctx.conn, cid);
+  s.log.info("task started", { container: cid, image: image.name });
+  return handle;
 }
 
 /**
@@ -297,9 +356,9 @@ async function loadTaskArchive(
 }
 
 /** A malformed image reference is the user's config error (INVALID_ARGUMENT), found before any pull. */
-function checkImageReference(image: string): void {
+function checkImageReference(image: string): ImageRef {
   try {
-    parseReference(image);
+    return parseReference(image);
   } catch (e) {
     if (!(e instanceof InvalidReferenceError)) throw e;
     throw new ConfigError(

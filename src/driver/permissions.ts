@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ConfigError } from "../spec/values.ts";
+import { ConfigError } from "../schema/values.ts";
 
 /** The launcher's environment variable that widens the sandbox with more paths (colon-separated). */
 export const EXTRA_PATHS_ENV = "CONTAINERD_DRIVER_EXTRA_PATHS";

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Logger } from "../log/hclog.ts";
-import { ConfigError } from "../spec/values.ts";
+import { ConfigError } from "../schema/values.ts";
 import {
   DEFAULT_CONTEXTS,
   MCS_CATEGORIES,

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Mount } from "../containerd/snapshots.ts";
-import { ConfigError } from "../spec/values.ts";
+import { ConfigError } from "../schema/values.ts";
 
 /** The directories of a snapshot's rootfs, top first. */
 export function layerDirs(mounts: Mount[]): string[] {

@@ -22,8 +22,7 @@ import {
   pullImage,
   type PullProgress,
 } from "./pull.ts";
-import { InvalidReferenceError } from "./reference.ts";
-import { normalizeReferenceWasm as normalizeReference } from "./reference_wasm.ts";
+import { formatReference, type ImageRef, InvalidReferenceError, parseReference } from "./reference.ts";
 
 export type { ImageInfo, PullProgress };
 export { PullError };
@@ -93,15 +92,21 @@ export class ImageCoordinator {
     this.#log = opts.logger.named("image");
   }
 
-  #name(ref: string): string {
+  /** The parsed reference (a string is parsed here, once) and the name containerd stores the image under. */
+  #resolve(ref: string | ImageRef): { parsed: ImageRef; name: string } {
     try {
-      return normalizeReference(ref);
+      const parsed = typeof ref === "string" ? parseReference(ref) : ref;
+      return { parsed, name: formatReference(parsed) };
     } catch (e) {
       if (e instanceof InvalidReferenceError) {
-        throw new PullError("invalid", ref, "(none)", e.reason, { cause: e });
+        throw new PullError("invalid", String(ref), "(none)", e.reason, { cause: e });
       }
       throw e;
     }
+  }
+
+  #name(ref: string | ImageRef): string {
+    return this.#resolve(ref).name;
   }
 
   #entry(name: string): Entry {
@@ -115,9 +120,9 @@ export class ImageCoordinator {
    * images are not pulled again unless `forcePull`. `holder` (a task id) is counted as a user until
    * {@linkcode release}.
    */
-  async acquire(ref: string, holder: string, opts: AcquireOptions): Promise<ImageInfo> {
+  async acquire(ref: string | ImageRef, holder: string, opts: AcquireOptions): Promise<ImageInfo> {
     if (this.#closed) throw new Error("image coordinator is closed");
-    const name = this.#name(ref);
+    const { parsed, name } = this.#resolve(ref);
     const e = this.#entry(name);
     e.holders.add(holder);
     if (e.gcTimer !== undefined) {
@@ -148,7 +153,7 @@ export class ImageCoordinator {
           return local;
         }
       }
-      return await this.#join(name, e, opts);
+      return await this.#join(parsed, name, e, opts);
     } catch (err) {
       e.holders.delete(holder);
       this.#maybeForget(name, e);
@@ -164,11 +169,11 @@ export class ImageCoordinator {
   }
 
   /** Joins the entry's pull (starting it when there is none) and waits for it, or for our own signal/timeout. */
-  async #join(name: string, e: Entry, opts: AcquireOptions): Promise<ImageInfo> {
+  async #join(ref: ImageRef, name: string, e: Entry, opts: AcquireOptions): Promise<ImageInfo> {
     if (!e.pull) {
       const controller = new AbortController();
       const listeners = new Set<(p: PullProgress) => void>();
-      const promise = pullImage(this.conn, name, {
+      const promise = pullImage(this.conn, ref, {
         snapshotter: this.opts.snapshotter,
         hostsDir: this.opts.hostsDir,
         credentials: {
@@ -231,7 +236,7 @@ export class ImageCoordinator {
   }
 
   /** The holder no longer uses the image; with gc.image, an image nobody holds is removed after the delay. */
-  release(ref: string, holder: string): void {
+  release(ref: string | ImageRef, holder: string): void {
     let name: string;
     try {
       name = this.#name(ref);

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { concatBytes } from "../util/bytes.ts";
 import { createHash } from "node:crypto";
 import type { Containerd } from "../containerd/connection.ts";
 import { ContainerdError } from "../containerd/connection.ts";
@@ -36,13 +37,27 @@ import { type Descriptor, getImage, putImage } from "../containerd/images.ts";
 import { createLease, deleteLease } from "../containerd/leases.ts";
 import { commitSnapshot, prepareSnapshot, removeSnapshot, statSnapshot } from "../containerd/snapshots.ts";
 import type { Logger } from "../log/hclog.ts";
-import type { ImageConfig } from "../spec/input.ts";
 import { type CredentialSources, resolveCredentials } from "./auth.ts";
 import { PullError } from "./errors.ts";
 import { resolveHosts } from "./hosts.ts";
-import { formatReference, type ImageRef, InvalidReferenceError } from "./reference.ts";
-import { parseReferenceWasm as parseReference } from "./reference_wasm.ts";
+import { formatReference, type ImageRef, InvalidReferenceError, parseReference } from "./reference.ts";
 import { MEDIA_TYPES, RegistryClient } from "./registry.ts";
+
+/**
+ * The `config` object of an OCI image configuration (what a container runs with), as the image holds it.
+ * The field names are the image-spec's.
+ */
+export interface OciImageConfig {
+  Env?: string[];
+  Cmd?: string[];
+  Entrypoint?: string[];
+  WorkingDir?: string;
+  User?: string;
+  Labels?: Record<string, string>;
+  StopSignal?: string;
+  ExposedPorts?: Record<string, unknown>;
+  Volumes?: Record<string, unknown>;
+}
 
 /** What the driver gets for a present, unpacked image. */
 export interface ImageInfo {
@@ -53,7 +68,7 @@ export interface ImageInfo {
   /** The platform manifest chosen. */
   manifestDigest: string;
   /** The OCI config's `.config` object. */
-  config: ImageConfig;
+  config: OciImageConfig;
   /** Chain id of the top layer: the committed snapshot to use as parent, in `snapshotter`. */
   chainId: string;
   snapshotter: string;
@@ -178,7 +193,7 @@ interface ConfigJson {
   os?: string;
   architecture?: string;
   variant?: string;
-  config?: ImageConfig;
+  config?: OciImageConfig;
   rootfs?: { type?: string; diff_ids?: string[] };
 }
 
@@ -240,7 +255,8 @@ class PullContext {
   constructor(
     readonly conn: Containerd,
     readonly refName: string,
-    readonly registry: string,
+    /** where the content comes from (the endpoint that resolved the reference, once known) */
+    public registry: string,
     readonly snapshotter: string,
     readonly signal: AbortSignal,
   ) {}
@@ -442,9 +458,38 @@ async function readIfPresent(
   }
 }
 
+/** One pull in progress: what every step reads (the pull's context, its registry, its progress). */
+interface PullRun {
+  conn: Containerd;
+  ref: ImageRef;
+  opts: PullOptions;
+  platform: Platform;
+  /** what is made so far, for cleanup; its `registry` is the endpoint that resolved the reference */
+  ctx: PullContext;
+  registry: RegistryClient;
+  progress: PullProgress;
+  /** reports progress (at most every 100 ms unless forced) */
+  emit(force?: boolean): void;
+  /** aborts every request of the pull */
+  abort(reason: unknown): void;
+}
+
+/** The manifest the pull resolved to, and the root it came from (an index, or the manifest itself). */
+interface ResolvedManifest {
+  root: { mediaType: string; digest: string; size: number; bytes: Uint8Array };
+  desc: Descriptor;
+  bytes: Uint8Array;
+  manifest: ManifestJson;
+  config: Descriptor;
+  layers: Descriptor[];
+  /** the index's gc label for the chosen manifest */
+  indexLabels?: Record<string, string>;
+}
+
 /**
- * Pulls `ref` into containerd and unpacks it; see the module doc for the steps and guarantees.
- * Throws {@linkcode PullError}.
+ * Pulls `ref` into containerd and unpacks it; see the module doc for the steps and guarantees. A string
+ * is parsed here; a caller that parsed it already passes the {@linkcode ImageRef}. Throws
+ * {@linkcode PullError}.
  *
  * @example
  * ```ts ignore
@@ -453,18 +498,13 @@ async function readIfPresent(
  * });
  * ```
  */
-export async function pullImage(conn: Containerd, refInput: string, opts: PullOptions): Promise<ImageInfo> {
-  let ref: ImageRef;
-  try {
-    ref = parseReference(refInput);
-  } catch (e) {
-    if (e instanceof InvalidReferenceError) {
-      throw new PullError("invalid", refInput, "(none)", e.reason, { cause: e });
-    }
-    throw e;
-  }
+export async function pullImage(
+  conn: Containerd,
+  refInput: string | ImageRef,
+  opts: PullOptions,
+): Promise<ImageInfo> {
+  const ref = parseOrThrow(refInput);
   const refName = formatReference(ref);
-  const platform = opts.platform ?? defaultPlatform();
   let timedOut = false;
   const inner = new AbortController();
   const timer = setTimeout(() => {
@@ -474,10 +514,65 @@ export async function pullImage(conn: Containerd, refInput: string, opts: PullOp
   const onCallerAbort = () => inner.abort(opts.signal?.reason);
   if (opts.signal?.aborted) onCallerAbort();
   opts.signal?.addEventListener("abort", onCallerAbort, { once: true });
-  const signal = inner.signal;
+  const ctx = new PullContext(conn, refName, ref.domain, opts.snapshotter, inner.signal);
+  let run: PullRun | undefined;
+  const started = Date.now();
+  try {
+    run = await openPull(conn, ref, opts, ctx, (r) => inner.abort(r));
+    const m = await resolveManifest(run);
+    const { config, configBytes, diffIds } = await fetchConfig(run, m);
+    const chainId = await fetchAndUnpack(run, m.layers, diffIds);
+    const info = await commitImage(run, m, configBytes, config, chainId);
+    opts.logger?.debug("image pulled", {
+      ref: refName,
+      registry: ctx.registry,
+      manifest: m.desc.digest,
+      layers: m.layers.length,
+      duration_ms: Date.now() - started,
+    });
+    return info;
+  } catch (e) {
+    const err = toPullError(e, refName, ctx.registry, timedOut, opts.signal, opts.timeoutMs);
+    inner.abort(err);
+    await ctx.cleanup(opts.logger);
+    opts.logger?.warn("image pull failed", { ref: refName, kind: err.kind, error: err.message });
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener("abort", onCallerAbort);
+    run?.registry.close();
+  }
+}
 
-  let registryName = ref.domain;
-  const progress: PullProgress = { ref: refName, layers: [], phase: "resolve" };
+function parseOrThrow(refInput: string | ImageRef): ImageRef {
+  try {
+    return typeof refInput === "string" ? parseReference(refInput) : refInput;
+  } catch (e) {
+    if (e instanceof InvalidReferenceError) {
+      throw new PullError("invalid", String(refInput), "(none)", e.reason, { cause: e });
+    }
+    throw e;
+  }
+}
+
+/** The registry client on the endpoints hosts.toml gives, progress reporting, and the pull's lease. */
+async function openPull(
+  conn: Containerd,
+  ref: ImageRef,
+  opts: PullOptions,
+  ctx: PullContext,
+  abort: (reason: unknown) => void,
+): Promise<PullRun> {
+  const signal = ctx.signal;
+  const hosts = await resolveHosts(opts.hostsDir, ref.domain).catch((e) => {
+    throw new PullError("config", ctx.refName, ref.domain, (e as Error).message, { cause: e });
+  });
+  const registry = new RegistryClient(ref, hosts, {
+    refName: ctx.refName,
+    signal,
+    credentials: () => resolveCredentials(ref.domain, opts.credentials, { signal }),
+  });
+  const progress: PullProgress = { ref: ctx.refName, layers: [], phase: "resolve" };
   let lastEmit = 0;
   const emit = (force = false) => {
     if (!opts.onProgress) return;
@@ -488,189 +583,194 @@ export async function pullImage(conn: Containerd, refInput: string, opts: PullOp
       opts.onProgress(structuredClone(progress));
     } catch { /* a listener's bug must not break the pull */ }
   };
+  const run = {
+    conn,
+    ref,
+    opts,
+    platform: opts.platform ?? defaultPlatform(),
+    ctx,
+    registry,
+    progress,
+    emit,
+    abort,
+  };
+  emit(true);
+  await ctx.begin(opts.timeoutMs + 10 * 60_000);
+  return run;
+}
 
-  const ctx = new PullContext(conn, refName, registryName, opts.snapshotter, signal);
-  let registry: RegistryClient | undefined;
-  const started = Date.now();
-  try {
-    const hosts = await resolveHosts(opts.hostsDir, ref.domain).catch((e) => {
-      throw new PullError("config", refName, ref.domain, (e as Error).message, { cause: e });
-    });
-    registry = new RegistryClient(ref, hosts, {
-      refName,
-      signal,
-      credentials: () => resolveCredentials(ref.domain, opts.credentials, { signal }),
-    });
-    emit(true);
-    await ctx.begin(opts.timeoutMs + 10 * 60_000);
-
-    // 1. resolve
-    const root = await registry.resolve();
-    registryName = registry.where();
-    const fail = (d: string) => new PullError("registry", refName, registryName, d);
-    let manifestDesc: Descriptor;
-    let manifestBytes: Uint8Array;
-    let indexLabels: Record<string, string> | undefined;
-    if (INDEX_TYPES.has(root.mediaType)) {
-      const chosen = selectManifest(json<IndexJson>(root.bytes), platform);
-      if (!chosen) {
-        const have = (json<IndexJson>(root.bytes).manifests ?? [])
-          .map((m) =>
-            m.platform &&
-            `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? "/" + m.platform.variant : ""}`
-          )
-          .filter(Boolean);
-        throw new PullError(
-          "platform",
-          refName,
-          registryName,
-          `no manifest for ${platform.os}/${platform.architecture}${
-            platform.variant ? "/" + platform.variant : ""
-          } (the index has ${have.join(", ") || "none"})`,
-        );
-      }
-      manifestDesc = chosen.desc;
-      indexLabels = { [`containerd.io/gc.ref.content.m.${chosen.position}`]: chosen.desc.digest };
-      manifestBytes = (await readIfPresent(conn, manifestDesc.digest, signal)) ??
-        (await registry.fetchManifest(manifestDesc.digest)).bytes;
-    } else {
-      manifestDesc = { mediaType: root.mediaType, digest: root.digest, size: root.size };
-      manifestBytes = root.bytes;
-    }
-    const manifest = json<ManifestJson>(manifestBytes);
-    const { config: configDesc, layers } = checkManifest(manifest, fail);
-
-    // 2. config (small: into memory; written last, with the snapshot gc label)
-    const configBytes = await readIfPresent(conn, configDesc.digest, signal) ?? await (async () => {
-      const body = await registry!.fetchBlob(configDesc);
-      const parts: Uint8Array[] = [];
-      let n = 0;
-      for await (const c of body) {
-        n += c.length;
-        if (n > configDesc.size) break;
-        parts.push(c);
-      }
-      const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-      let off = 0;
-      for (const p of parts) {
-        out.set(p, off);
-        off += p.length;
-      }
-      const digest = "sha256:" + createHash("sha256").update(out).digest("hex");
-      if (digest !== configDesc.digest || out.length !== configDesc.size) {
-        throw new PullError(
-          "digest",
-          refName,
-          registryName,
-          `config ${configDesc.digest} does not match its digest (got ${digest}, ${out.length} bytes); the registry sent corrupted content`,
-        );
-      }
-      return out;
-    })();
-    const config = json<ConfigJson>(configBytes);
-    const diffIds = checkConfig(config, layers.length, fail);
-    if (
-      config.os && config.architecture && !INDEX_TYPES.has(root.mediaType) &&
-      platformScore(platform, config as Platform) < 0
-    ) {
-      throw new PullError(
-        "platform",
-        refName,
-        registryName,
-        `the image is for ${config.os}/${config.architecture}, not ${platform.os}/${platform.architecture}`,
-      );
-    }
-
-    // 3. layers, in parallel, each straight into the content store
-    progress.phase = "fetch";
-    progress.layers = layers.map((l) => ({ digest: l.digest, size: l.size, done: 0 }));
-    emit(true);
-    const limit = limiter(opts.concurrency ?? 3);
-    const fetchLayer = async (i: number) => {
-      const l = layers[i];
-      const ingestRef = `cdrv-${ctx.id}-${l.digest}`;
-      const w = await ContentWriter.open(conn, {
-        ref: ingestRef,
-        expected: l.digest,
-        total: l.size,
-        lease: ctx.lease,
-        signal,
-      });
-      if (!w) {
-        progress.layers[i].done = l.size;
-        emit();
-        return;
-      }
-      ctx.ingests.add(ingestRef);
-      ctx.writers.add(w);
-      const body = await registry!.fetchBlob(l);
-      for await (const chunk of body) {
-        await w.write(chunk);
-        progress.layers[i].done = w.written;
-        emit();
-      }
-      await w.commit({ "containerd.io/uncompressed": diffIds[i] });
-      ctx.writers.delete(w);
-      ctx.ingests.delete(ingestRef);
-    };
-    const fetches = layers.map((_, i) => limit(() => fetchLayer(i)));
-    const firstFailure = new Promise<never>((_, reject) => fetches.forEach((p) => p.catch(reject)));
-    firstFailure.catch(() => {});
-    let chainId: string;
-    try {
-      chainId = await unpack(ctx, layers, diffIds, async (i) => {
-        await Promise.race([fetches[i], firstFailure]);
-        if (progress.phase !== "unpack") {
-          progress.phase = "unpack";
-          emit(true);
-        }
-      });
-      await Promise.race([Promise.all(fetches), firstFailure]);
-    } catch (e) {
-      inner.abort(e);
-      await Promise.allSettled(fetches);
-      throw e;
-    }
-
-    // 4. metadata blobs with gc labels, children before parents, then the image record
-    await putBlob(ctx, configDesc, configBytes, {
-      [`containerd.io/gc.ref.snapshot.${opts.snapshotter}`]: chainId,
-    });
-    await putBlob(ctx, manifestDesc, manifestBytes, manifestLabels(manifest));
-    const target: Descriptor = { mediaType: root.mediaType, digest: root.digest, size: root.size };
-    if (indexLabels) await putBlob(ctx, target, root.bytes, indexLabels);
-    await putImage(conn, { name: refName, labels: { [MANAGED_LABEL]: "true", ...opts.labels }, target }, {
-      signal,
-    });
-    await ctx.finish();
-    progress.phase = "done";
-    emit(true);
-    opts.logger?.debug("image pulled", {
-      ref: refName,
-      registry: registryName,
-      manifest: manifestDesc.digest,
-      layers: layers.length,
-      duration_ms: Date.now() - started,
-    });
-    return {
-      name: refName,
-      target,
-      manifestDigest: manifestDesc.digest,
-      config: config.config ?? {},
-      chainId,
-      snapshotter: opts.snapshotter,
-    };
-  } catch (e) {
-    const err = toPullError(e, refName, registryName, timedOut, opts.signal, opts.timeoutMs);
-    inner.abort(err);
-    await ctx.cleanup(opts.logger);
-    opts.logger?.warn("image pull failed", { ref: refName, kind: err.kind, error: err.message });
-    throw err;
-  } finally {
-    clearTimeout(timer);
-    opts.signal?.removeEventListener("abort", onCallerAbort);
-    registry?.close();
+/** 1–2. Resolves the reference (tag → root), then picks the platform's manifest from an index. */
+async function resolveManifest(run: PullRun): Promise<ResolvedManifest> {
+  const { registry, ctx, platform } = run;
+  const root = await registry.resolve();
+  ctx.registry = registry.where();
+  const fail = (d: string) => new PullError("registry", ctx.refName, ctx.registry, d);
+  let desc: Descriptor = { mediaType: root.mediaType, digest: root.digest, size: root.size };
+  let bytes = root.bytes;
+  let indexLabels: Record<string, string> | undefined;
+  if (INDEX_TYPES.has(root.mediaType)) {
+    const index = json<IndexJson>(root.bytes);
+    const chosen = selectManifest(index, platform);
+    if (!chosen) throw noPlatform(run, index);
+    desc = chosen.desc;
+    indexLabels = { [`containerd.io/gc.ref.content.m.${chosen.position}`]: chosen.desc.digest };
+    bytes = (await readIfPresent(run.conn, desc.digest, ctx.signal)) ??
+      (await registry.fetchManifest(desc.digest)).bytes;
   }
+  const manifest = json<ManifestJson>(bytes);
+  const { config, layers } = checkManifest(manifest, fail);
+  return { root, desc, bytes, manifest, config, layers, indexLabels };
+}
+
+function platformName(p: Platform): string {
+  return `${p.os}/${p.architecture}${p.variant ? "/" + p.variant : ""}`;
+}
+
+function noPlatform(run: PullRun, index: IndexJson): PullError {
+  const have = (index.manifests ?? []).map((m) => m.platform && platformName(m.platform)).filter(Boolean);
+  return new PullError(
+    "platform",
+    run.ctx.refName,
+    run.ctx.registry,
+    `no manifest for ${platformName(run.platform)} (the index has ${have.join(", ") || "none"})`,
+  );
+}
+
+/** 3. The image config (small: into memory, checked against its digest; written last, in commitImage). */
+async function fetchConfig(
+  run: PullRun,
+  m: ResolvedManifest,
+): Promise<{ config: ConfigJson; configBytes: Uint8Array; diffIds: string[] }> {
+  const { ctx, platform } = run;
+  const configBytes = await readIfPresent(run.conn, m.config.digest, ctx.signal) ??
+    await downloadConfig(run, m.config);
+  const config = json<ConfigJson>(configBytes);
+  const fail = (d: string) => new PullError("registry", ctx.refName, ctx.registry, d);
+  const diffIds = checkConfig(config, m.layers.length, fail);
+  if (
+    config.os && config.architecture && !INDEX_TYPES.has(m.root.mediaType) &&
+    platformScore(platform, config as Platform) < 0
+  ) {
+    throw new PullError(
+      "platform",
+      ctx.refName,
+      ctx.registry,
+      `the image is for ${config.os}/${config.architecture}, not ${platform.os}/${platform.architecture}`,
+    );
+  }
+  return { config, configBytes, diffIds };
+}
+
+async function downloadConfig(run: PullRun, d: Descriptor): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of await run.registry.fetchBlob(d)) {
+    n += c.length;
+    if (n > d.size) break;
+    parts.push(c);
+  }
+  const out = concatBytes(parts);
+  const digest = "sha256:" + createHash("sha256").update(out).digest("hex");
+  if (digest !== d.digest || out.length !== d.size) {
+    throw new PullError(
+      "digest",
+      run.ctx.refName,
+      run.ctx.registry,
+      `config ${d.digest} does not match its digest (got ${digest}, ${out.length} bytes); the registry sent corrupted content`,
+    );
+  }
+  return out;
+}
+
+/**
+ * 4–5. The layers, in parallel, each straight into the content store; unpacked in order as soon as each
+ * is in (unpacking overlaps later downloads). Returns the top chain id.
+ */
+async function fetchAndUnpack(run: PullRun, layers: Descriptor[], diffIds: string[]): Promise<string> {
+  const { progress, emit } = run;
+  progress.phase = "fetch";
+  progress.layers = layers.map((l) => ({ digest: l.digest, size: l.size, done: 0 }));
+  emit(true);
+  const limit = limiter(run.opts.concurrency ?? 3);
+  const fetches = layers.map((_, i) => limit(() => fetchLayer(run, layers[i], diffIds[i], i)));
+  const firstFailure = new Promise<never>((_, reject) => fetches.forEach((p) => p.catch(reject)));
+  firstFailure.catch(() => {});
+  try {
+    const chainId = await unpack(run.ctx, layers, diffIds, async (i) => {
+      await Promise.race([fetches[i], firstFailure]);
+      if (progress.phase !== "unpack") {
+        progress.phase = "unpack";
+        emit(true);
+      }
+    });
+    await Promise.race([Promise.all(fetches), firstFailure]);
+    return chainId;
+  } catch (e) {
+    run.abort(e);
+    await Promise.allSettled(fetches);
+    throw e;
+  }
+}
+
+/** One layer blob into the content store, hashed on the way; nothing fetched when containerd has it. */
+async function fetchLayer(run: PullRun, l: Descriptor, diffId: string, i: number): Promise<void> {
+  const { ctx, progress } = run;
+  const ingestRef = `cdrv-${ctx.id}-${l.digest}`;
+  const w = await ContentWriter.open(run.conn, {
+    ref: ingestRef,
+    expected: l.digest,
+    total: l.size,
+    lease: ctx.lease,
+    signal: ctx.signal,
+  });
+  if (!w) {
+    progress.layers[i].done = l.size;
+    run.emit();
+    return;
+  }
+  ctx.ingests.add(ingestRef);
+  ctx.writers.add(w);
+  for await (const chunk of await run.registry.fetchBlob(l)) {
+    await w.write(chunk);
+    progress.layers[i].done = w.written;
+    run.emit();
+  }
+  await w.commit({ "containerd.io/uncompressed": diffId });
+  ctx.writers.delete(w);
+  ctx.ingests.delete(ingestRef);
+}
+
+/**
+ * 6. Metadata blobs with gc labels, children before parents (config → snapshot, manifest → config and
+ * layers, index → manifest), then the image record; the lease goes, the record keeps everything.
+ */
+async function commitImage(
+  run: PullRun,
+  m: ResolvedManifest,
+  configBytes: Uint8Array,
+  config: ConfigJson,
+  chainId: string,
+): Promise<ImageInfo> {
+  const { ctx, opts } = run;
+  await putBlob(ctx, m.config, configBytes, {
+    [`containerd.io/gc.ref.snapshot.${opts.snapshotter}`]: chainId,
+  });
+  await putBlob(ctx, m.desc, m.bytes, manifestLabels(m.manifest));
+  const target: Descriptor = { mediaType: m.root.mediaType, digest: m.root.digest, size: m.root.size };
+  if (m.indexLabels) await putBlob(ctx, target, m.root.bytes, m.indexLabels);
+  const record = { name: ctx.refName, labels: { [MANAGED_LABEL]: "true", ...opts.labels }, target };
+  await putImage(run.conn, record, { signal: ctx.signal });
+  await ctx.finish();
+  run.progress.phase = "done";
+  run.emit(true);
+  return {
+    name: ctx.refName,
+    target,
+    manifestDigest: m.desc.digest,
+    config: config.config ?? {},
+    chainId,
+    snapshotter: opts.snapshotter,
+  };
 }
 
 /**

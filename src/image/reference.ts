@@ -1,14 +1,7 @@
 /**
- * Image references: the distribution/reference grammar with Docker's normalization, in plain TS.
- *
- * ```
- * reference   := name [ ":" tag ] [ "@" digest ]
- * name        := [domain "/"] path-component ["/" path-component]*
- * domain      := host [":" port]            host := domain-name | "[" IPv6 "]"
- * path-comp   := [a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*
- * tag         := [\w][\w.-]{0,127}
- * digest      := algorithm ":" hex          (sha256: 64, sha384: 96, sha512: 128 lowercase hex)
- * ```
+ * Image references: the distribution/reference grammar with Docker's normalization, parsed by the WASM
+ * module assembly/imageref. This module is its only caller; tests/oracles/reference.ts is the plain-TS
+ * oracle the differential tests compare it with.
  *
  * Normalization (what `docker pull` and containerd's `ParseDockerRef` do): a first component without
  * "." or ":" that is not "localhost" and is lowercase is not a domain, so the domain is `docker.io`;
@@ -16,10 +9,14 @@
  * without tag or digest gets `:latest`; one with both keeps only the digest. A `docker://` transport
  * prefix (skopeo style) is accepted and dropped.
  *
- * This is the one place references are parsed (the WASM issue moves it to AssemblyScript).
+ * ABI: the reference's UTF-8 bytes are written into the module's memory (ASCII with a plain loop,
+ * anything else with TextEncoder.encodeInto); `parse` returns an error code and fills 16 i32 that locate
+ * each part as a slice of "docker.io/library/" plus a slice of the input string, so the result strings
+ * are String#slice of the input (no decoding).
  *
  * @module
  */
+import { wasmInstance } from "../wasm/load.ts";
 
 /** A parsed, normalized image reference. */
 export interface ImageRef {
@@ -41,68 +38,80 @@ export class InvalidReferenceError extends Error {
   }
 }
 
-const DEFAULT_DOMAIN = "docker.io";
-const LEGACY_DEFAULT_DOMAIN = "index.docker.io";
-const OFFICIAL_PREFIX = "library/";
-const DEFAULT_TAG = "latest";
-const PATH_MAX = 255;
-
-const ALNUM = "[a-z0-9]+";
-const SEPARATOR = "(?:[._]|__|[-]+)";
-const PATH_COMPONENT = `${ALNUM}(?:${SEPARATOR}${ALNUM})*`;
-const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-const DOMAIN_NAME = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*`;
-const IPV6 = "\\[[a-fA-F0-9:]+\\]";
-const DOMAIN = `(?:${DOMAIN_NAME}|${IPV6})(?::[0-9]+)?`;
-const TAG = "[\\w][\\w.-]{0,127}";
-const DIGEST = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
-const PATH = `${PATH_COMPONENT}(?:/${PATH_COMPONENT})*`;
-
-/** name (domain and path groups), tag, digest */
-const REFERENCE_RE = new RegExp(`^(?:(${DOMAIN})/)?(${PATH})(?::(${TAG}))?(?:@(${DIGEST}))?$`);
-const IDENTIFIER_RE = /^[a-f0-9]{64}$/;
-const DIGEST_LENGTHS: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
-
-/**
- * Checks a digest string the way go-digest does: a known algorithm and lowercase hex of its length.
- * Returns an error reason, or undefined when valid.
- *
- * @example
- * ```ts
- * digestProblem("sha256:" + "a".repeat(64)); // undefined
- * digestProblem("md5:" + "a".repeat(32)); // "unsupported digest algorithm \"md5\""
- * ```
- */
-export function digestProblem(digest: string): string | undefined {
-  const i = digest.indexOf(":");
-  if (i <= 0) return "invalid digest format";
-  const alg = digest.slice(0, i);
-  const hex = digest.slice(i + 1);
-  const want = DIGEST_LENGTHS[alg];
-  if (want === undefined) {
-    return /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*$/.test(alg)
-      ? `unsupported digest algorithm ${JSON.stringify(alg)}`
-      : "invalid digest format";
-  }
-  if (!/^[a-f0-9]+$/.test(hex)) return "invalid checksum digest format";
-  if (hex.length !== want) return `invalid checksum digest length (${alg} needs ${want} hex characters)`;
-  return undefined;
+interface ImagerefExports {
+  memory: WebAssembly.Memory;
+  input(len: number): number;
+  result(): number;
+  parse(len: number): number;
+  changesWhenLowercased(cp: number): number;
 }
 
-function splitDockerDomain(name: string): [string, string] {
-  const i = name.indexOf("/");
-  if (i < 0) return [DEFAULT_DOMAIN, OFFICIAL_PREFIX + name];
-  const first = name.slice(0, i);
-  const rest = name.slice(i + 1);
-  let domain: string;
-  let remote: string;
-  if (first === "localhost") [domain, remote] = [first, rest];
-  else if (first === LEGACY_DEFAULT_DOMAIN) [domain, remote] = [DEFAULT_DOMAIN, rest];
-  else if (/[.:]/.test(first)) [domain, remote] = [first, rest];
-  else if (first.toLowerCase() !== first) [domain, remote] = [first, rest];
-  else [domain, remote] = [DEFAULT_DOMAIN, name];
-  if (domain === DEFAULT_DOMAIN && !remote.includes("/")) remote = OFFICIAL_PREFIX + remote;
-  return [domain, remote];
+const PREFIX = "docker.io/library/";
+const DEFAULT_TAG = "latest";
+const DEFAULT_DOMAIN = "docker.io";
+const OFFICIAL_PREFIX = "library/";
+const DIGEST_TAG_WANT = 9; // result slot reused for ERR_DIGEST_LENGTH
+
+// Messages by error code (assembly/imageref ERR_*); the functions get the result slots and the input.
+const MESSAGES: ((r: Int32Array, s: string) => string)[] = [
+  () => "",
+  () => "repository name must have at least one component",
+  () => "cannot specify 64-byte hexadecimal strings as a repository name",
+  (r, s) => `repository name ${JSON.stringify(piece(r, 1, s))} must be lowercase`,
+  () => "repository name must be lowercase",
+  () => "invalid reference format",
+  () => "repository name must not be more than 255 characters",
+  () => "invalid digest format",
+  (r, s) => `unsupported digest algorithm ${JSON.stringify(piece(r, 1, s))}`,
+  () => "invalid checksum digest format",
+  (r, s) => `invalid checksum digest length (${piece(r, 1, s)} needs ${r[DIGEST_TAG_WANT]} hex characters)`,
+];
+
+let bound: WebAssembly.Instance | undefined;
+let ex: ImagerefExports;
+let res: Int32Array;
+let mem: Uint8Array;
+let encoder: TextEncoder | undefined;
+
+function bind(): void {
+  const inst = wasmInstance("imageref");
+  if (inst === bound) return;
+  ex = inst.exports as unknown as ImagerefExports;
+  res = new Int32Array(ex.memory.buffer, ex.result(), 16);
+  mem = new Uint8Array(ex.memory.buffer);
+  bound = inst;
+}
+
+/** A part: PREFIX[r[i], r[i+1]) + s[r[i+2], r[i+3]). */
+function piece(r: Int32Array, i: number, s: string): string {
+  const tail = s.slice(r[i + 2], r[i + 3]);
+  return r[i] === r[i + 1] ? tail : PREFIX.slice(r[i], r[i + 1]) + tail;
+}
+
+/** Writes the UTF-8 of `s` into the module's input area and returns its byte length. */
+function writeInput(s: string): number {
+  const n = s.length;
+  // Room for the worst case (3 bytes per UTF-16 unit); memory may grow, then views are renewed.
+  const ptr = ex.input(n * 3);
+  if (mem.buffer !== ex.memory.buffer) {
+    mem = new Uint8Array(ex.memory.buffer);
+    res = new Int32Array(ex.memory.buffer, ex.result(), 16);
+  }
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
+      encoder ??= new TextEncoder();
+      return i + encoder.encodeInto(s.slice(i), mem.subarray(ptr + i, ptr + n * 3)).written;
+    }
+    mem[ptr + i] = c;
+  }
+  return n;
+}
+
+/** Runs the module on `input`: 0 or an error code; the result slots are in `res`. */
+function run(input: string): number {
+  bind();
+  return ex.parse(writeInput(input));
 }
 
 /**
@@ -118,38 +127,42 @@ function splitDockerDomain(name: string): [string, string] {
  * ```
  */
 export function parseReference(input: string): ImageRef {
-  let s = input;
-  if (s.startsWith("docker://")) s = s.slice("docker://".length);
-  if (s === "") throw new InvalidReferenceError(input, "repository name must have at least one component");
-  if (IDENTIFIER_RE.test(s)) {
-    throw new InvalidReferenceError(input, "cannot specify 64-byte hexadecimal strings as a repository name");
+  const code = run(input);
+  const r = res;
+  if (code !== 0) {
+    const msg = MESSAGES[code];
+    throw new InvalidReferenceError(input, msg ? msg(r, input) : `error ${code}`);
   }
-  const [domain, remainder] = splitDockerDomain(s);
-  const tagSep = remainder.indexOf(":");
-  const remote = tagSep >= 0 ? remainder.slice(0, tagSep) : remainder;
-  if (remote.toLowerCase() !== remote) {
-    throw new InvalidReferenceError(input, `repository name ${JSON.stringify(remote)} must be lowercase`);
-  }
-  const full = `${domain}/${remainder}`;
-  const m = REFERENCE_RE.exec(full);
-  if (!m || m[1] === undefined) {
-    const lower = full.toLowerCase();
-    if (lower !== full && REFERENCE_RE.test(lower)) {
-      throw new InvalidReferenceError(input, "repository name must be lowercase");
-    }
-    throw new InvalidReferenceError(input, "invalid reference format");
-  }
-  const [, dom, path, tag, digest] = m;
-  if (path.length > PATH_MAX) {
-    throw new InvalidReferenceError(input, `repository name must not be more than ${PATH_MAX} characters`);
-  }
-  if (digest !== undefined) {
-    const problem = digestProblem(digest);
-    if (problem) throw new InvalidReferenceError(input, problem);
-    // Tagged and digested: only the digest counts (ParseDockerRef).
-    return { domain: dom, path, digest };
-  }
-  return { domain: dom, path, tag: tag ?? DEFAULT_TAG };
+  const domain = piece(r, 1, input);
+  const path = piece(r, 5, input);
+  if (r[12] === 1) return { domain, path, digest: input.slice(r[13], r[14]) };
+  return { domain, path, tag: r[9] === 1 ? DEFAULT_TAG : input.slice(r[10], r[11]) };
+}
+
+/**
+ * Parses and formats in one step: the name containerd stores the image under.
+ *
+ * @example
+ * ```ts
+ * normalizeReference("docker://redis"); // "docker.io/library/redis:latest"
+ * ```
+ */
+export function normalizeReference(input: string): string {
+  return formatReference(parseReference(input));
+}
+
+/**
+ * Whether String#toLowerCase changes the code point, by the module's generated table (tests compare it
+ * with the engine's).
+ *
+ * @example
+ * ```ts
+ * changesWhenLowercased(0x212a); // true (KELVIN SIGN → "k")
+ * ```
+ */
+export function changesWhenLowercased(cp: number): boolean {
+  bind();
+  return ex.changesWhenLowercased(cp) !== 0;
 }
 
 /**
@@ -165,18 +178,6 @@ export function formatReference(r: ImageRef): string {
   if (r.tag !== undefined) s += `:${r.tag}`;
   if (r.digest !== undefined) s += `@${r.digest}`;
   return s;
-}
-
-/**
- * Parses and formats in one step: the name containerd stores the image under.
- *
- * @example
- * ```ts
- * normalizeReference("docker://redis"); // "docker.io/library/redis:latest"
- * ```
- */
-export function normalizeReference(input: string): string {
-  return formatReference(parseReference(input));
 }
 
 /**

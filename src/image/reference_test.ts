@@ -1,7 +1,6 @@
 import fc from "fast-check";
 import { assert, assertEquals, assertThrows } from "../../tests/harness/assert.ts";
 import {
-  digestProblem,
   familiarReference,
   formatReference,
   InvalidReferenceError,
@@ -33,13 +32,6 @@ Deno.test("reference: parts", () => {
   assertEquals(familiarReference(parseReference("busybox")), "busybox:latest");
   assertEquals(familiarReference(parseReference("docker.io/library/a/b")), "library/a/b:latest");
   assertEquals(familiarReference(parseReference("quay.io/x/y:2")), "quay.io/x/y:2");
-});
-
-Deno.test("reference: digestProblem", () => {
-  assertEquals(digestProblem(D), undefined);
-  assertEquals(digestProblem(`sha384:${"0".repeat(96)}`), undefined);
-  assert(digestProblem("sha256") !== undefined);
-  assert(digestProblem(`sha256:${"0".repeat(63)}`)!.includes("length"));
 });
 
 // --- properties -------------------------------------------------------------------------------------

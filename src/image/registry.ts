@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { concatBytes } from "../util/bytes.ts";
 import { parseWwwAuthenticate } from "./challenge.ts";
 import type { Credentials } from "./auth.ts";
 import { PullError } from "./errors.ts";
@@ -97,13 +98,7 @@ async function readAll(res: HttpResponse, limit: number): Promise<Uint8Array> {
     if (n > limit) throw new Error(`response larger than ${limit} bytes`);
     parts.push(c);
   }
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** The registry's error text from a JSON error body, if any. */

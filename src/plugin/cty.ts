@@ -44,33 +44,10 @@
 
 import { Decoder, Encoder, ExtData, ExtensionCodec } from "@msgpack/msgpack";
 
-/**
- * A cty type: a primitive, a collection (list, set, map) of one element type, a structural type
- * (object, tuple), or `"dynamic"` (a value that carries its own type on the wire).
- *
- * @example
- * ```ts
- * import type { CtyType } from "./cty.ts";
- *
- * const mount: CtyType = { object: { source: "string", target: "string", readonly: "bool" } };
- * const task: CtyType = { object: { image: "string", mounts: { list: mount } }, optional: ["mounts"] };
- * ```
- */
-export type CtyType =
-  | "string"
-  | "number"
-  | "bool"
-  | "dynamic"
-  | { list: CtyType }
-  | { set: CtyType }
-  | { map: CtyType }
-  | { object: Record<string, CtyType>; optional?: string[] }
-  | { tuple: CtyType[] };
-
-// UNKNOWN and CtyValue are declared in src/spec/values.ts (pure, shared with the playground) so that
-// the config readers and this codec agree on one type.
-import { type CtyValue, UNKNOWN } from "../spec/values.ts";
-export { type CtyValue, UNKNOWN };
+// The cty types and values are declared in src/schema/values.ts (pure, shared with the spec and the
+// playground) so that the config readers and this codec agree on one type.
+import { type CtyType, type CtyValue, UNKNOWN } from "../schema/values.ts";
+export { type CtyType, type CtyValue, UNKNOWN };
 
 /**
  * Thrown by {@link decodeCty} (and {@link parseCtyTypeJson}) when bytes are not valid cty msgpack of

@@ -137,17 +137,3 @@ export function failStream(
   call.emit("error", Object.assign(new Error(err.details), err));
   return err;
 }
-
-/** An abortable sleep: resolves after `ms` or as soon as `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}

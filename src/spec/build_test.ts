@@ -3,9 +3,9 @@ import fc from "fast-check";
 import { buildSpec, checkSpecInput, IMAGE_OPTS, SPEC_OPTS } from "./build.ts";
 import { exampleInput } from "./example.ts";
 import { specJson } from "./oci.ts";
-import { ConfigError } from "./values.ts";
+import { ConfigError } from "../schema/values.ts";
 import { readTaskConfig } from "./task_config.ts";
-import type { CtyValue } from "./values.ts";
+import type { CtyValue } from "../schema/values.ts";
 
 Deno.test("buildSpec: the example redis task", () => {
   const spec = buildSpec(exampleInput());

@@ -6,7 +6,7 @@
  */
 import type { SpecInput } from "./input.ts";
 import { readTaskConfig } from "./task_config.ts";
-import type { CtyValue } from "./values.ts";
+import type { CtyValue } from "../schema/values.ts";
 
 /**
  * An example input; `config` is the task `config {}` block (read with readTaskConfig), `over` replaces

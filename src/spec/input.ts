@@ -11,7 +11,6 @@
  */
 import type { TaskConfig } from "./task_config.ts";
 import type { OciSpec } from "./oci.ts";
-import type { TaskSelinux } from "./selinux.ts";
 
 /** One concern of the spec: edits `spec` in place from `input`; throws ConfigError on a bad combination. */
 export type SpecOpt = (spec: OciSpec, input: SpecInput) => void;
@@ -182,4 +181,14 @@ export interface HostFiles {
   resolvConf?: string;
   /** host path of the generated /etc/hostname, when one is mounted */
   hostname?: string;
+}
+
+/** A task's labels, as SpecInput carries them (present only when the host enforces or audits SELinux). */
+export interface TaskSelinux {
+  /** content every container may use: what `z` relabels to */
+  sharedLabel: string;
+  /** the process label (process.selinuxLabel); absent when the task is not confined (privileged, no label) */
+  processLabel?: string;
+  /** the label of the task's private content and mounts (linux.mountLabel); what `Z` relabels to */
+  mountLabel?: string;
 }

@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertThrows } from "../../tests/harness/assert.ts";
 import fc from "fast-check";
+import { ruleMatches } from "../../tests/oracles/seccomp.ts";
 import {
   DEFAULT_PROFILE,
-  ruleMatches,
   SeccompProfileError,
   seccompVerdict,
   syscallTable,

@@ -10,10 +10,11 @@
  *
  * @module
  */
-import type { SpecInput } from "./input.ts";
+import type { SpecInput, TaskSelinux } from "./input.ts";
+export type { TaskSelinux };
 import { cleanPath } from "./checks.ts";
 import { mountSource } from "./opts/mounts.ts";
-import { ConfigError } from "./values.ts";
+import { ConfigError } from "../schema/values.ts";
 
 /** The container contexts of a policy (lxc_contexts `process` and `file`). */
 export interface SelinuxContexts {
@@ -28,16 +29,6 @@ export const DEFAULT_CONTEXTS: SelinuxContexts = {
   process: "system_u:system_r:container_t:s0",
   file: "system_u:object_r:container_file_t:s0",
 };
-
-/** A task's labels, as SpecInput carries them (present only when the host enforces or audits SELinux). */
-export interface TaskSelinux {
-  /** content every container may use: what `z` relabels to */
-  sharedLabel: string;
-  /** the process label (process.selinuxLabel); absent when the task is not confined (privileged, no label) */
-  processLabel?: string;
-  /** the label of the task's private content and mounts (linux.mountLabel); what `Z` relabels to */
-  mountLabel?: string;
-}
 
 /** One host path to relabel before the task starts. */
 export interface Relabel {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { assert, assertEquals, assertThrows } from "../../tests/harness/assert.ts";
 import { exampleInput } from "./example.ts";
-import { ConfigError } from "./values.ts";
+import { ConfigError } from "../schema/values.ts";
 import {
   checkRelabelPath,
   DEFAULT_CONTEXTS,

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { attr, block, blockList, impliedType, object, withDefault } from "./hclspec.ts";
-import { type CtyValue, parseDuration, Reader, show } from "./values.ts";
+import { attr, block, blockList, impliedType, object, withDefault } from "../schema/hclspec.ts";
+import { type CtyValue, parseDuration, Reader, show } from "../schema/values.ts";
 import { normalizeCapability } from "./capabilities.ts";
 import { cleanPath, isIP } from "./checks.ts";
 import { U64_MAX } from "./oci.ts";

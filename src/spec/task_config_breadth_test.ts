@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "../../tests/harness/assert.ts";
 import { readTaskConfig } from "./task_config.ts";
-import { ConfigError, type CtyValue } from "./values.ts";
+import { ConfigError, type CtyValue } from "../schema/values.ts";
 
 const base = { image: "redis:7" };
 const err = (config: Record<string, CtyValue>) =>

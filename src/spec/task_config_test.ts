@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertThrows } from "../../tests/harness/assert.ts";
 import fc from "fast-check";
 import { readTaskConfig, taskSpec } from "./task_config.ts";
-import { ConfigError, type CtyValue, UNKNOWN } from "./values.ts";
-import { optionDocs } from "./hclspec.ts";
+import { ConfigError, type CtyValue, UNKNOWN } from "../schema/values.ts";
+import { optionDocs } from "../schema/hclspec.ts";
 import { U64_MAX } from "./oci.ts";
 
 const base = { image: "redis:7" };

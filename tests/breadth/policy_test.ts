@@ -2,7 +2,7 @@
 // StartTask fails naming the option, the value and what is allowed, and nothing is left in containerd.
 import { assert, assertEquals } from "../harness/assert.ts";
 import { specTest } from "../spec/suite.ts";
-import type { CtyValue } from "../../src/spec/values.ts";
+import type { CtyValue } from "../../src/schema/values.ts";
 
 specTest("breadth: refusals of issue 10's options name the option and create nothing", async (s, t) => {
   await t.step("bad values and volumes outside the task dir", async () => {

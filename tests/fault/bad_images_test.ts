@@ -9,7 +9,7 @@ import { assert, assertEquals, assertMatch, assertRejects } from "../harness/ass
 import { details, purgeNamespace, REGISTRY } from "../harness/driver.ts";
 import { badProxy, manifestInfo } from "../image/helpers.ts";
 import type { DriverTaskEvent } from "../../src/gen/nomad/driver.ts";
-import type { CtyValue } from "../../src/spec/values.ts";
+import type { CtyValue } from "../../src/schema/values.ts";
 import {
   alive,
   assertNoSecrets,

@@ -14,9 +14,9 @@ import { details, purgeNamespace } from "../harness/driver.ts";
 import { call } from "../harness/plugin.ts";
 import { decodePluginConfig, decodeTaskConfigValue, pluginSpec } from "../../src/driver/config.ts";
 import { readTaskConfig, taskConfigType } from "../../src/spec/task_config.ts";
-import { impliedType } from "../../src/spec/hclspec.ts";
+import { impliedType } from "../../src/schema/hclspec.ts";
 import { type CtyType, encodeCty } from "../../src/plugin/cty.ts";
-import type { CtyValue } from "../../src/spec/values.ts";
+import type { CtyValue } from "../../src/schema/values.ts";
 import { parseReference } from "../../src/image/reference.ts";
 import {
   alive,

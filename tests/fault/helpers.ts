@@ -11,9 +11,9 @@ import { shortTempDir, TEST_TMP } from "../harness/services.ts";
 import { nomadTaskConfig } from "../harness/task.ts";
 import type { TaskConfig } from "../../src/gen/nomad/driver.ts";
 import { encodeCty } from "../../src/plugin/cty.ts";
-import { impliedType } from "../../src/spec/hclspec.ts";
+import { impliedType } from "../../src/schema/hclspec.ts";
 import { pluginSpec } from "../../src/driver/config.ts";
-import type { CtyValue } from "../../src/spec/values.ts";
+import type { CtyValue } from "../../src/schema/values.ts";
 import { assert } from "../harness/assert.ts";
 
 /** The basic-auth registry's password (scripts/lib/registry.sh): must never reach a log. */

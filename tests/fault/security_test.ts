@@ -9,7 +9,7 @@ import * as grpc from "@grpc/grpc-js";
 import { assert, assertEquals, assertMatch, assertRejects } from "../harness/assert.ts";
 import { BUSYBOX, CTD_DIR, details, purgeNamespace, type TestDriver } from "../harness/driver.ts";
 import type { DriverTaskEvent } from "../../src/gen/nomad/driver.ts";
-import type { CtyValue } from "../../src/spec/values.ts";
+import type { CtyValue } from "../../src/schema/values.ts";
 import {
   alive,
   assertEmpty,

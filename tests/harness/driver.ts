@@ -7,9 +7,9 @@
 import type * as grpc from "@grpc/grpc-js";
 import { call, type PluginProcess, startPlugin } from "./plugin.ts";
 import { encodeCty } from "../../src/plugin/cty.ts";
-import { impliedType } from "../../src/spec/hclspec.ts";
+import { impliedType } from "../../src/schema/hclspec.ts";
 import { pluginSpec } from "../../src/driver/config.ts";
-import type { CtyValue } from "../../src/spec/values.ts";
+import type { CtyValue } from "../../src/schema/values.ts";
 import type {
   ExitResult,
   InspectTaskResponse,

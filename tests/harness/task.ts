@@ -7,9 +7,10 @@
  */
 import type { Device, DNSConfig, Mount, TaskConfig } from "../../src/gen/nomad/driver.ts";
 import { encodeCty } from "../../src/plugin/cty.ts";
-import type { CtyValue } from "../../src/spec/values.ts";
+import type { CtyValue } from "../../src/schema/values.ts";
 import { taskConfigType } from "../../src/spec/task_config.ts";
 import { shortTempDir } from "./services.ts";
+import { concatBytes } from "../../src/util/bytes.ts";
 
 /** Reads a FIFO the way logmon does: keeps it open, reopens after EOF, collects everything. */
 export class FifoReader {
@@ -36,7 +37,7 @@ export class FifoReader {
 
   /** Everything read so far, as text. */
   text(): string {
-    return new TextDecoder().decode(concat(this.chunks));
+    return new TextDecoder().decode(concatBytes(this.chunks));
   }
 
   /** Complete lines read so far. */
@@ -59,16 +60,6 @@ export class FifoReader {
     } catch { /* closed */ }
     await Promise.race([this.done, new Promise((r) => setTimeout(r, 1000))]);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 /** Options for {@linkcode makeTask}. */

@@ -8,7 +8,7 @@ import { CTD_DIR, CTD_SOCK } from "../harness/driver.ts";
 import { makeTask } from "../harness/task.ts";
 import { waitFor } from "../harness/services.ts";
 import { encodeCty } from "../../src/plugin/cty.ts";
-import { impliedType } from "../../src/spec/hclspec.ts";
+import { impliedType } from "../../src/schema/hclspec.ts";
 import { pluginSpec } from "../../src/driver/config.ts";
 
 async function restartPlugin(namespace: string) {

@@ -4,7 +4,7 @@ import { assert, assertEquals, assertMatch } from "../harness/assert.ts";
 import { call, startPlugin } from "../harness/plugin.ts";
 import { PrivateContainerd, shortTempDir } from "../harness/services.ts";
 import { encodeCty } from "../../src/plugin/cty.ts";
-import { impliedType } from "../../src/spec/hclspec.ts";
+import { impliedType } from "../../src/schema/hclspec.ts";
 import { pluginSpec } from "../../src/driver/config.ts";
 import { FINGERPRINT_PERIOD_MS } from "../../src/driver/fingerprint.ts";
 import {

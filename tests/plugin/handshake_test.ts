@@ -4,7 +4,7 @@ import { assert, assertEquals, assertMatch, assertRejects } from "../harness/ass
 import { call, logLines, PLUGIN_BIN, startPlugin } from "../harness/plugin.ts";
 import { PluginType } from "../../src/gen/nomad/base.ts";
 import { encodeCty } from "../../src/plugin/cty.ts";
-import { impliedType } from "../../src/spec/hclspec.ts";
+import { impliedType } from "../../src/schema/hclspec.ts";
 import { pluginSpec } from "../../src/driver/config.ts";
 import { FingerprintResponse_HealthState } from "../../src/gen/nomad/driver.ts";
 import type * as grpc from "@grpc/grpc-js";

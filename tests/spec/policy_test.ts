@@ -4,7 +4,7 @@
 // empty) — while allowed mounts under the task and alloc dirs still work.
 import { assert, assertEquals } from "../harness/assert.ts";
 import { specTest } from "./suite.ts";
-import type { CtyValue } from "../../src/spec/values.ts";
+import type { CtyValue } from "../../src/schema/values.ts";
 
 specTest("spec: refusals name the option and create nothing", async (s, t) => {
   await t.step("bad values and refused combinations, with nothing left in containerd", async () => {

@@ -9,7 +9,7 @@
 import { BUSYBOX, details, purgeNamespace, startDriver, type TestDriver } from "../harness/driver.ts";
 import { makeTask, type PreparedTask, type TaskOptions } from "../harness/task.ts";
 import { waitFor } from "../harness/services.ts";
-import type { CtyValue } from "../../src/spec/values.ts";
+import type { CtyValue } from "../../src/schema/values.ts";
 import type { ExecTaskResponse, ExitResult } from "../../src/gen/nomad/driver.ts";
 import { call } from "../harness/plugin.ts";
 import { ALL_CAPABILITIES } from "../../src/spec/capabilities.ts";

@@ -13,17 +13,15 @@ Deno.test("bundle: the wrappers run from a deno bundle with no permissions", asy
     const image = new URL("../../src/image/", import.meta.url).href;
     await Deno.writeTextFile(
       `${dir}/entry.ts`,
-      `import { parseReferenceWasm } from "${image}reference_wasm.ts";
-import { statsDeltaWasm } from "${src}stats.ts";
-import { seccompVerdictWasm, toOciSeccompWasm } from "${spec}seccomp_wasm.ts";
-import { DEFAULT_PROFILE } from "${spec}seccomp.ts";
-const prev = new Float64Array(14), cur = new Float64Array(14);
-prev[0] = 1; cur[0] = 1e9 + 1; cur[1] = 5e8;
-const s = toOciSeccompWasm(DEFAULT_PROFILE, { arch: "amd64", kernel: "6.1", capabilities: [] });
+      `import { parseReference } from "${image}reference.ts";
+import { SAMPLE_FIELDS, statsDelta } from "${src}stats.ts";
+import { DEFAULT_PROFILE, seccompVerdict, toOciSeccomp } from "${spec}seccomp.ts";
+const zero = Object.fromEntries(SAMPLE_FIELDS.map((k) => [k, 0]));
+const s = toOciSeccomp(DEFAULT_PROFILE, { arch: "amd64", kernel: "6.1", capabilities: [] });
 console.log(JSON.stringify([
-  parseReferenceWasm("redis:7"),
-  statsDeltaWasm(prev, cur, 2000)[0],
-  seccompVerdictWasm(s, "kexec_load").action,
+  parseReference("redis:7"),
+  statsDelta({ ...zero, timeNs: 1 }, { ...zero, timeNs: 1e9 + 1, cpuTotalNs: 5e8 }, 2000).cpuPercent,
+  seccompVerdict(s, "kexec_load").action,
 ]));
 `,
     );

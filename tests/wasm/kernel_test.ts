@@ -1,15 +1,14 @@
 /**
  * The kernel agrees with the WASM evaluator: containers run with Docker's default profile and with a
  * custom one try a fixed set of syscalls (through busybox applets); every observed success or errno is
- * what seccompVerdictWasm says. Each applet is mapped to the syscalls it may use (libc picks, e.g. mkdir
+ * what seccompVerdict says. Each applet is mapped to the syscalls it may use (libc picks, e.g. mkdir
  * or mkdirat), and the profiles treat such a group alike, so the expectation is never ambiguous.
  *
  * Needs the test containerd (run through ./scripts/test.sh tests/wasm); ignored otherwise.
  */
 import { assert, assertEquals } from "../harness/assert.ts";
 import { DEFAULT_CAPABILITIES } from "../../src/spec/capabilities.ts";
-import { DEFAULT_PROFILE } from "../../src/spec/seccomp.ts";
-import { seccompVerdictWasm, toOciSeccompWasm } from "../../src/spec/seccomp_wasm.ts";
+import { DEFAULT_PROFILE, seccompVerdict, toOciSeccomp } from "../../src/spec/seccomp.ts";
 import { type SpecSuite, specTest } from "../spec/suite.ts";
 
 /** applet command → the syscalls it may make for its one job */
@@ -56,7 +55,7 @@ async function kernelAgrees(s: SpecSuite, t: Deno.TestContext): Promise<void> {
     ] as const
   ) {
     await t.step(label, async () => {
-      const oci = toOciSeccompWasm(profile, {
+      const oci = toOciSeccomp(profile, {
         arch,
         kernel: Deno.osRelease(),
         capabilities: DEFAULT_CAPABILITIES,
@@ -74,7 +73,7 @@ async function kernelAgrees(s: SpecSuite, t: Deno.TestContext): Promise<void> {
       let deniedSeen = 0;
       let allowedSeen = 0;
       for (const [name, , calls] of PROBES) {
-        const verdicts = calls.map((c) => seccompVerdictWasm(oci, c, [], arch)).filter((v) => v.known);
+        const verdicts = calls.map((c) => seccompVerdict(oci, c, [], arch)).filter((v) => v.known);
         const denied = verdicts.filter((v) => v.action === "SCMP_ACT_ERRNO");
         // the profiles treat each group alike: all denied with one errno, or none denied
         assert(denied.length === 0 || denied.length === verdicts.length, `${name}: ambiguous group`);

@@ -7,7 +7,7 @@
  */
 import type { SpecOpt } from "../input.ts";
 import { DEFAULT_CAPABILITIES, hostCapabilities, tweakCapabilities } from "../capabilities.ts";
-import { ConfigError } from "../values.ts";
+import { ConfigError } from "../../schema/values.ts";
 
 /** Sets process.capabilities; a cap_add the host cannot grant is an error (runc would fail to start). */
 export const withCapabilities: SpecOpt = (spec, input) => {

@@ -3,7 +3,7 @@ import { exampleInput } from "../example.ts";
 import { baseSpec } from "./base.ts";
 import { withCapabilities } from "./capabilities.ts";
 import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES } from "../capabilities.ts";
-import { ConfigError } from "../values.ts";
+import { ConfigError } from "../../schema/values.ts";
 
 Deno.test("withCapabilities: Docker defaults, cap_add/cap_drop, privileged, host's last cap", () => {
   const spec = baseSpec();

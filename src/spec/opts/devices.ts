@@ -8,7 +8,7 @@
  */
 import type { HostDevice, SpecInput, SpecOpt } from "../input.ts";
 import type { OciDevice, OciDeviceRule } from "../oci.ts";
-import { ConfigError, show } from "../values.ts";
+import { ConfigError, show } from "../../schema/values.ts";
 
 /** containerd's default device cgroup rules. */
 export const DEFAULT_DEVICE_RULES: readonly OciDeviceRule[] = [

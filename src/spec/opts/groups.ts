@@ -7,7 +7,7 @@
  * @module
  */
 import type { SpecOpt } from "../input.ts";
-import { ConfigError, show } from "../values.ts";
+import { ConfigError, show } from "../../schema/values.ts";
 
 const NUM = /^\d{1,10}$/;
 

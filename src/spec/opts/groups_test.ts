@@ -1,7 +1,7 @@
 import { assertEquals, assertThrows } from "../../../tests/harness/assert.ts";
 import { exampleInput } from "../example.ts";
 import { baseSpec } from "./base.ts";
-import { ConfigError } from "../values.ts";
+import { ConfigError } from "../../schema/values.ts";
 import { withUser } from "./user.ts";
 import { resolveGroups, withGroupAdd } from "./groups.ts";
 

@@ -23,7 +23,7 @@
 import type { SpecInput, SpecOpt } from "../input.ts";
 import type { OciMount } from "../oci.ts";
 import { cleanPath, isWithin, pathDepth } from "../checks.ts";
-import { ConfigError, show } from "../values.ts";
+import { ConfigError, show } from "../../schema/values.ts";
 
 const DEFAULT_SHM = 64 * 1024 * 1024;
 

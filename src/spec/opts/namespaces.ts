@@ -10,7 +10,7 @@
  */
 import type { SpecOpt } from "../input.ts";
 import type { OciNamespace } from "../oci.ts";
-import { ConfigError } from "../values.ts";
+import { ConfigError } from "../../schema/values.ts";
 
 /** Sets linux.namespaces. */
 export const withNamespaces: SpecOpt = (spec, input) => {

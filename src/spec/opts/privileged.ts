@@ -7,7 +7,7 @@
  * @module
  */
 import type { SpecOpt } from "../input.ts";
-import { ConfigError } from "../values.ts";
+import { ConfigError } from "../../schema/values.ts";
 
 /** Applies privileged mode, or refuses it by policy. */
 export const withPrivileged: SpecOpt = (spec, input) => {

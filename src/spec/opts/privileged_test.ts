@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../../../tests/harness/assert.ts";
 import { exampleInput } from "../example.ts";
 import { baseSpec } from "./base.ts";
-import { ConfigError } from "../values.ts";
+import { ConfigError } from "../../schema/values.ts";
 import { withPrivileged } from "./privileged.ts";
 
 Deno.test("withPrivileged: unmasks /proc and /sys, allows new privileges; refused by policy", () => {

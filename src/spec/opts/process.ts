@@ -17,7 +17,7 @@
 import type { SpecOpt } from "../input.ts";
 import type { ImageConfig } from "../input.ts";
 import type { TaskConfig } from "../task_config.ts";
-import { ConfigError } from "../values.ts";
+import { ConfigError } from "../../schema/values.ts";
 
 /**
  * The argv of the container's process (before an init is put in front).

@@ -13,7 +13,7 @@
  */
 import type { SpecOpt } from "../input.ts";
 import type { OciResources } from "../oci.ts";
-import { ConfigError, show } from "../values.ts";
+import { ConfigError, show } from "../../schema/values.ts";
 
 const MB = 1024 * 1024;
 const MIN_SHARES = 2;

@@ -7,9 +7,8 @@
  * @module
  */
 import type { SpecOpt } from "../input.ts";
-import { DEFAULT_PROFILE, SeccompProfileError } from "../seccomp.ts";
-import { toOciSeccompWasm as toOciSeccomp } from "../seccomp_wasm.ts";
-import { ConfigError, show } from "../values.ts";
+import { DEFAULT_PROFILE, SeccompProfileError, toOciSeccomp } from "../seccomp.ts";
+import { ConfigError, show } from "../../schema/values.ts";
 
 /** Sets linux.seccomp (or leaves it out). */
 export const withSeccomp: SpecOpt = (spec, input) => {

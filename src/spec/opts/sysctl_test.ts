@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../../../tests/harness/assert.ts";
 import { exampleInput } from "../example.ts";
 import { baseSpec } from "./base.ts";
-import { ConfigError } from "../values.ts";
+import { ConfigError } from "../../schema/values.ts";
 import { withSysctl } from "./sysctl.ts";
 
 Deno.test("withSysctl: the task's namespaced sysctls, merged from Nomad's list of maps", () => {

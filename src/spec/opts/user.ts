@@ -6,7 +6,7 @@
  * @module
  */
 import type { ImageConfig, NomadTask, ResolvedUser, SpecOpt } from "../input.ts";
-import { ConfigError, show } from "../values.ts";
+import { ConfigError, show } from "../../schema/values.ts";
 
 /**
  * The user the process runs as, as written: Nomad's `user`, else the image's USER, else "" (root).

@@ -1,32 +1,26 @@
 /**
- * assembly/imageref (through src/image/reference_wasm.ts) against the TS reference src/image/reference.ts:
- * the fixture tables of tests/fixtures/image_refs.ts, shared with src/image/reference_test.ts (valid and
- * invalid, after distribution/reference's own test cases, Docker's normalization and real-world
- * references), then differential properties (WASM result or error == TS result or error) over arbitrary
- * strings and grammar-shaped ones.
+ * The WASM parser (src/image/reference.ts, assembly/imageref) against the plain-TS oracle
+ * (tests/oracles/reference.ts): the oracle passes the fixture tables (tests/fixtures/image_refs.ts) that
+ * reference_test.ts holds the WASM parser to, then WASM result or error == oracle result or error over
+ * arbitrary strings and grammar-shaped ones.
  */
 import fc from "fast-check";
-import { assert, assertEquals } from "../harness/assert.ts";
-import { InvalidReferenceError, normalizeReference, parseReference } from "../../src/image/reference.ts";
-import {
-  changesWhenLowercasedWasm,
-  normalizeReferenceWasm,
-  parseReferenceWasm,
-} from "../../src/image/reference_wasm.ts";
-import { INVALID_REFS, VALID_REFS } from "../fixtures/image_refs.ts";
+import { assert, assertEquals } from "../../tests/harness/assert.ts";
+import { changesWhenLowercased, InvalidReferenceError, parseReference } from "./reference.ts";
+import { normalizeReferenceOracle, parseReferenceOracle } from "../../tests/oracles/reference.ts";
+import { INVALID_REFS, VALID_REFS } from "../../tests/fixtures/image_refs.ts";
 
-Deno.test("imageref fixtures: valid real-world references normalize the same in WASM and TS", () => {
+Deno.test("reference oracle: the fixtures' valid references normalize as the table says, as in WASM", () => {
   for (const [input, want] of VALID_REFS) {
-    assertEquals(normalizeReferenceWasm(input), want, input);
-    assertEquals(normalizeReference(input), want, input);
-    assertEquals(parseReferenceWasm(input), parseReference(input), input);
+    assertEquals(normalizeReferenceOracle(input), want, input);
+    assertEquals(parseReference(input), parseReferenceOracle(input), input);
   }
 });
 
-Deno.test("imageref fixtures: invalid references fail with the same error in WASM and TS", () => {
+Deno.test("reference oracle: the fixtures' invalid references fail with the same error as in WASM", () => {
   for (const [input, reason] of INVALID_REFS) {
-    const w = outcome(parseReferenceWasm, input);
-    assertEquals(w, outcome(parseReference, input), input);
+    const w = outcome(parseReference, input);
+    assertEquals(w, outcome(parseReferenceOracle, input), input);
     assert(w.startsWith("InvalidReferenceError: ") && w.includes(reason), `${JSON.stringify(input)}: ${w}`);
     assert(w.includes(JSON.stringify(input)), `the message names the input: ${w}`);
   }
@@ -43,15 +37,15 @@ function outcome(f: (s: string) => unknown, s: string): string {
 }
 
 function same(s: string): void {
-  const want = outcome(parseReference, s);
-  const got = outcome(parseReferenceWasm, s);
+  const want = outcome(parseReferenceOracle, s);
+  const got = outcome(parseReference, s);
   if (want !== got) throw new Error(`${JSON.stringify(s)}\n  ts:   ${want}\n  wasm: ${got}`);
 }
 
 // Object.prototype names break the reference's table lookups (reported); keep them out of generators.
 const PROTO = /constructor|toString|valueOf|hasOwnProperty|isPrototypeOf|propertyIsEnumerable|toLocaleString/;
 
-Deno.test("imageref wasm == ts: arbitrary strings (any UTF-16, printable ASCII, graphemes), 30 000 cases", () => {
+Deno.test("reference wasm == oracle: arbitrary strings (any UTF-16, printable ASCII, graphemes), 30 000 cases", () => {
   for (const unit of ["binary", "grapheme-ascii", "grapheme"] as const) {
     fc.assert(fc.property(fc.string({ unit, maxLength: 48 }), same), { numRuns: 10_000 });
   }
@@ -123,7 +117,7 @@ const ref = fc.record({
   (r.digest === undefined ? "" : `@${r.digest}`)
 );
 
-Deno.test("imageref wasm == ts: grammar-shaped references (valid and near-valid), 20 000 cases", () => {
+Deno.test("reference wasm == oracle: grammar-shaped references (valid and near-valid), 20 000 cases", () => {
   let valid = 0;
   let digests = 0;
   fc.assert(
@@ -142,17 +136,17 @@ Deno.test("imageref wasm == ts: grammar-shaped references (valid and near-valid)
   fc.assert(fc.property(nearValid.filter((s) => !PROTO.test(s)), same), { numRuns: 10_000 });
 });
 
-Deno.test("imageref wasm: the lowercase table agrees with this engine's String#toLowerCase everywhere", () => {
+Deno.test("reference wasm: the lowercase table agrees with this engine's String#toLowerCase everywhere", () => {
   for (let cp = 0; cp <= 0x10ffff; cp++) {
     if (cp >= 0xd800 && cp <= 0xdfff) continue;
     const s = String.fromCodePoint(cp);
-    if ((s.toLowerCase() !== s) !== changesWhenLowercasedWasm(cp)) {
+    if ((s.toLowerCase() !== s) !== changesWhenLowercased(cp)) {
       throw new Error(`U+${cp.toString(16)}: rerun assembly/imageref/gen_lower.ts`);
     }
   }
 });
 
-Deno.test("imageref wasm: long and non-ASCII inputs grow the module's memory and still match", () => {
+Deno.test("reference wasm: long and non-ASCII inputs grow the module's memory and still match", () => {
   for (const s of ["a".repeat(70_000), "é".repeat(30_000) + "/x", `${"a/".repeat(40_000)}b`, "a".repeat(5)]) {
     same(s);
   }

@@ -1,11 +1,12 @@
 /**
- * assembly/seccomp (through src/spec/seccomp_wasm.ts) against the TS reference src/spec/seccomp.ts:
+ * The WASM seccomp conversion and evaluator (src/spec/seccomp.ts, assembly/seccomp) against the plain-TS
+ * oracle (tests/oracles/seccomp.ts):
  * conversion of generated Docker-format profiles (valid and malformed: same OCI section or same error),
  * and verdicts of generated syscalls and arguments under converted and arbitrary OCI sections.
  */
 import fc from "fast-check";
 import { isDeepStrictEqual } from "node:util";
-import { assert, assertEquals } from "../harness/assert.ts";
+import { assert, assertEquals } from "../../tests/harness/assert.ts";
 import {
   DEFAULT_PROFILE,
   SECCOMP_ACTIONS,
@@ -15,14 +16,14 @@ import {
   seccompVerdict,
   syscallTable,
   toOciSeccomp,
-} from "../../src/spec/seccomp.ts";
-import { DEFAULT_CAPABILITIES } from "../../src/spec/capabilities.ts";
-import type { OciSeccomp } from "../../src/spec/oci.ts";
-import { seccompVerdictWasm, toOciSeccompWasm } from "../../src/spec/seccomp_wasm.ts";
+} from "./seccomp.ts";
+import { DEFAULT_CAPABILITIES } from "./capabilities.ts";
+import type { OciSeccomp } from "./oci.ts";
+import { seccompVerdictOracle, toOciSeccompOracle } from "../../tests/oracles/seccomp.ts";
 
 type Outcome = { ok: OciSeccomp | undefined } | { error: string };
 
-function convert(f: typeof toOciSeccomp, p: unknown, t: SeccompTarget): Outcome {
+function convert(f: typeof toOciSeccompOracle, p: unknown, t: SeccompTarget): Outcome {
   try {
     return { ok: f(p, t) };
   } catch (e) {
@@ -35,8 +36,8 @@ function convert(f: typeof toOciSeccomp, p: unknown, t: SeccompTarget): Outcome 
 const big = (v: unknown) => (typeof v === "bigint" ? `${v}n` : v);
 
 function sameConversion(p: unknown, t: SeccompTarget): Outcome {
-  const want = convert(toOciSeccomp, p, t);
-  const got = convert(toOciSeccompWasm, p, t);
+  const want = convert(toOciSeccompOracle, p, t);
+  const got = convert(toOciSeccomp, p, t);
   if (
     !isDeepStrictEqual(want, got) ||
     JSON.stringify(want, (_k, v) => big(v)) !== JSON.stringify(got, (_k, v) => big(v))
@@ -281,8 +282,8 @@ function sameVerdict(
   args: (number | bigint)[],
   arch: string,
 ) {
-  const want = seccompVerdict(s, call, args, arch);
-  const got = seccompVerdictWasm(s, call, args, arch);
+  const want = seccompVerdictOracle(s, call, args, arch);
+  const got = seccompVerdict(s, call, args, arch);
   if (!isDeepStrictEqual(want, got)) {
     throw new Error(
       `verdict differs for ${call} ${args} on ${arch}\n  ts:   ${JSON.stringify(want)}\n  wasm: ${
@@ -310,7 +311,7 @@ Deno.test("seccomp verdicts wasm == ts: default profile for several targets, 10 
   const sections = ["amd64", "arm64", "s390x"].flatMap((arch) =>
     [[], DEFAULT_CAPABILITIES, [...DEFAULT_CAPABILITIES, "CAP_SYS_ADMIN"]].map((caps) => ({
       arch,
-      s: toOciSeccomp(DEFAULT_PROFILE, { arch, kernel: "6.1.0", capabilities: caps }),
+      s: toOciSeccompOracle(DEFAULT_PROFILE, { arch, kernel: "6.1.0", capabilities: caps }),
     }))
   );
   fc.assert(
@@ -326,7 +327,11 @@ Deno.test("seccomp verdicts wasm == ts: default profile for several targets, 10 
 
 Deno.test("seccomp verdicts wasm == ts: every syscall of the table, by name and by number", () => {
   for (const arch of ["amd64", "arm64"]) {
-    const s = toOciSeccomp(DEFAULT_PROFILE, { arch, kernel: "6.1.0", capabilities: DEFAULT_CAPABILITIES });
+    const s = toOciSeccompOracle(DEFAULT_PROFILE, {
+      arch,
+      kernel: "6.1.0",
+      capabilities: DEFAULT_CAPABILITIES,
+    });
     for (const [name, nr] of Object.entries(syscallTable(arch)!)) {
       sameVerdict(s, name, [], arch);
       sameVerdict(s, nr, [], arch);
@@ -375,18 +380,18 @@ Deno.test("seccomp verdicts wasm == ts: arbitrary OCI sections (odd indexes, unk
 });
 
 Deno.test("seccomp wasm: no filter allows everything; verdicts name the syscall", () => {
-  assertEquals(seccompVerdictWasm(undefined, 39), {
+  assertEquals(seccompVerdict(undefined, 39), {
     action: "SCMP_ACT_ALLOW",
     conditional: false,
     known: true,
     name: "getpid",
   });
-  const s = toOciSeccompWasm(DEFAULT_PROFILE, {
+  const s = toOciSeccomp(DEFAULT_PROFILE, {
     arch: "amd64",
     kernel: "6.1",
     capabilities: DEFAULT_CAPABILITIES,
   });
-  assertEquals(seccompVerdictWasm(s, "clone", [0x10000000]).action, "SCMP_ACT_ERRNO");
-  assertEquals(seccompVerdictWasm(s, "clone", [0x01200011]).action, "SCMP_ACT_ALLOW");
-  assertEquals(seccompVerdictWasm(s, 246).name, "kexec_load");
+  assertEquals(seccompVerdict(s, "clone", [0x10000000]).action, "SCMP_ACT_ERRNO");
+  assertEquals(seccompVerdict(s, "clone", [0x01200011]).action, "SCMP_ACT_ALLOW");
+  assertEquals(seccompVerdict(s, 246).name, "kexec_load");
 });

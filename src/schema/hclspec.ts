@@ -1,12 +1,12 @@
 /**
  * A small builder for Nomad's hclspec trees: the schema of the plugin block and the task `config {}`
- * block. One tree gives three things: the protobuf Spec Nomad validates jobs with, the cty type Nomad
- * encodes values with (hcldec's implied type), and the option docs for the README table.
+ * block. One tree gives three things: the protobuf Spec Nomad validates jobs with (src/plugin/hclspec_proto.ts
+ * writes it), the cty type Nomad encodes values with (hcldec's implied type), and the option docs for the
+ * README table.
  *
  * @module
  */
-import type { CtyType } from "../plugin/cty.ts";
-import type { Spec } from "../gen/nomad/hclspec.ts";
+import type { CtyType } from "./values.ts";
 
 /** An HCL type expression as hclspec writes it, e.g. `string`, `list(string)`, `map(string)`. */
 export type HclType = string;
@@ -192,57 +192,4 @@ export function optionDocs(node: SpecNode, prefix = ""): OptionDoc[] {
   };
   visit(node);
   return out;
-}
-
-/**
- * The protobuf Spec Nomad receives from ConfigSchema / TaskConfigSchema.
- *
- * @example
- * ```ts
- * toProtoSpec(object({ a: attr("string") })).block?.$case; // "object"
- * ```
- */
-export function toProtoSpec(node: SpecNode): Spec {
-  switch (node.kind) {
-    case "object": {
-      const attributes: Record<string, Spec> = {};
-      for (const [k, v] of Object.entries(node.attrs)) attributes[k] = toProtoSpec(v);
-      return { block: { $case: "object", value: { attributes } } };
-    }
-    case "attr":
-      return {
-        block: { $case: "Attr", value: { name: node.name, type: node.type, required: node.required } },
-      };
-    case "block":
-      return {
-        block: {
-          $case: "blockValue",
-          value: { name: node.name, required: node.required, nested: toProtoSpec(node.nested) },
-        },
-      };
-    case "block_list":
-      return {
-        block: {
-          $case: "blockList",
-          value: {
-            name: node.name,
-            minItems: BigInt(node.minItems),
-            maxItems: BigInt(node.maxItems),
-            nested: toProtoSpec(node.nested),
-          },
-        },
-      };
-    case "default":
-      return {
-        block: {
-          $case: "default",
-          value: {
-            primary: toProtoSpec(node.primary),
-            default: { block: { $case: "literal", value: { value: node.default } } },
-          },
-        },
-      };
-    case "literal":
-      return { block: { $case: "literal", value: { value: node.value } } };
-  }
 }

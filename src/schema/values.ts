@@ -4,6 +4,29 @@
  *
  * @module
  */
+/**
+ * A cty type: a primitive, a collection (list, set, map) of one element type, a structural type
+ * (object, tuple), or `"dynamic"` (a value that carries its own type on the wire).
+ *
+ * @example
+ * ```ts
+ * import type { CtyType } from "./values.ts";
+ *
+ * const mount: CtyType = { object: { source: "string", target: "string", readonly: "bool" } };
+ * const task: CtyType = { object: { image: "string", mounts: { list: mount } }, optional: ["mounts"] };
+ * ```
+ */
+export type CtyType =
+  | "string"
+  | "number"
+  | "bool"
+  | "dynamic"
+  | { list: CtyType }
+  | { set: CtyType }
+  | { map: CtyType }
+  | { object: Record<string, CtyType>; optional?: string[] }
+  | { tuple: CtyType[] };
+
 /** A value not yet known; cty.ts uses the same registered symbol. */
 export const UNKNOWN: unique symbol = Symbol.for("cty.unknown") as typeof UNKNOWN;
 
