@@ -40,7 +40,7 @@ static() {
 if [ "${CDRV_TEST_SKIP_STATIC:-0}" != 1 ]; then
   static fmt deno fmt --check
   static lint deno lint
-  static check deno check mod.ts src/ tests/
+  static check deno check mod.ts src/ tests/ scripts/ bench/ web/
 fi
 
 # --- services the tests use ------------------------------------------------------------------------
@@ -119,8 +119,9 @@ cdrv_log "nomad for the e2e tests: $CDRV_NOMAD_BIN ($("$CDRV_NOMAD_BIN" version 
 
 # --- deno tests ------------------------------------------------------------------------------------
 paths=("$@")
-[ ${#paths[@]} -eq 0 ] && paths=(src/ tests/)
+[ ${#paths[@]} -eq 0 ] && paths=(src/ tests/ scripts/)
 log=$TESTDIR/deno-test.log
+junit=$TESTDIR/deno-test.junit.xml
 set +e
 # Tests start and stop real processes (containerd, nomad, the plugin) and read their files: they get
 # broad permissions, named one by one. The plugin itself runs under its launcher's scoped ones.
@@ -128,20 +129,21 @@ set +e
 # tests are stopped and counted as failed.
 timeout --kill-after=30 "${CDRV_TEST_TIMEOUT:-1500}" \
   deno test --no-prompt --allow-read --allow-write --allow-run --allow-net --allow-env --allow-sys \
-  "${paths[@]}" 2>&1 | tee "$log"
+  --junit-path="$junit" "${paths[@]}" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 [ "$rc" -eq 124 ] && cdrv_log "deno test: stopped after ${CDRV_TEST_TIMEOUT:-1500} s"
-# No summary (killed, crashed) must still end in our own summary line: grep finding nothing is no error.
-summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | { grep -E '^(ok|FAILED) \| [0-9]+ passed' || true; } | tail -1)
+# Counted from deno's JUnit report (scripts/test-report.ts, which also prints the fault summary); its
+# last line is "<passed> <failed>". No report (killed, crashed) counts as a failure.
+report=$(deno run --no-prompt --allow-read="$TESTDIR" scripts/test-report.ts "$junit" "$TESTDIR/fault-summary.jsonl")
 set -e
-if [ -n "$summary" ]; then
-  p=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$summary")
-  f=$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$summary")
+printf '%s\n' "$report" | sed '$d'
+read -r p f <<<"$(tail -1 <<<"$report")"
+if [[ $p =~ ^[0-9]+$ && $f =~ ^[0-9]+$ ]]; then
   pass "$p"
   [ "$f" -gt 0 ] && fail "$f" "deno test"
   [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && fail 1 "deno test exited $rc"
 else
-  fail 1 "deno test produced no summary (exit $rc)"
+  fail 1 "scripts/test-report.ts gave no count (deno test exited $rc)"
 fi
 
 # --- SELinux on a kernel that enforces it --------------------------------------------------------------

@@ -1,7 +1,8 @@
 /**
- * The plugin block and the task `config {}` block: each declared once as an hclspec tree (with its doc
- * lines), next to the TypeScript type it decodes into and the decoder. Add an option here and it is
- * validated by Nomad, decoded, and listed in the README table.
+ * The plugin block: its hclspec tree (with a doc line per option), declared once, next to the typed
+ * {@linkcode PluginConfig} it decodes into and its decoder. An option added to `pluginSpec` is validated by
+ * Nomad, decoded here and listed in the README's plugin table. The task `config {}` block lives in
+ * src/spec/task_config.ts (pure: the playground uses it); this module only decodes Nomad's bytes of it.
  *
  * @module
  */

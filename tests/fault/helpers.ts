@@ -1,7 +1,8 @@
 /**
  * Shared pieces of the fault tests: a plugin configured against any containerd (the run's, or a private
  * one), `ctr` in a namespace, the inventory of what a namespace holds, a small concurrency pool, the
- * secret check over captured plugin stderr, and the summary rows the last test prints.
+ * secret check over captured plugin stderr, and the rows of the fault summary (printed by
+ * scripts/test-report.ts after the run).
  *
  * @module
  */
@@ -15,6 +16,7 @@ import { impliedType } from "../../src/schema/hclspec.ts";
 import { pluginSpec } from "../../src/driver/config.ts";
 import type { CtyValue } from "../../src/schema/values.ts";
 import { assert } from "../harness/assert.ts";
+import type { SummaryRow } from "./summary.ts";
 
 /** The basic-auth registry's password (scripts/lib/registry.sh): must never reach a log. */
 export const REGISTRY_PASSWORD = "s3cret-pw";
@@ -142,41 +144,11 @@ export async function crashed(p: PluginProcess, ms = 1000): Promise<boolean> {
   return !alive(p);
 }
 
-/** One row of the fault summary. */
-export interface SummaryRow {
-  scenario: string;
-  count: number;
-  lost: number;
-  crashed: number;
-  note?: string;
-}
-
 const SUMMARY = `${TEST_TMP}/fault-summary.jsonl`;
 
-/** Records a row of the summary table (printed by the last fault test). */
+/** Records a row of the fault summary table (scripts/test-report.ts prints it after the run). */
 export async function record(row: SummaryRow): Promise<void> {
   await Deno.writeTextFile(SUMMARY, JSON.stringify(row) + "\n", { append: true });
-}
-
-/** The rows recorded so far in this run. */
-export async function summaryRows(): Promise<SummaryRow[]> {
-  try {
-    return (await Deno.readTextFile(SUMMARY)).split("\n").filter(Boolean).map((l) => JSON.parse(l));
-  } catch {
-    return [];
-  }
-}
-
-/** Formats rows as a fixed-width table. */
-export function formatTable(rows: SummaryRow[]): string {
-  const head = ["scenario", "count", "lost", "crashed", "note"];
-  const cells = rows.map((
-    r,
-  ) => [r.scenario, String(r.count), String(r.lost), String(r.crashed), r.note ?? ""]);
-  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) =>
-    c.map((x, i) => (i >= 1 && i <= 3 ? x.padStart(w[i]) : x.padEnd(w[i]))).join(" | ");
-  return [line(head), w.map((n) => "-".repeat(n)).join("-|-"), ...cells.map(line)].join("\n");
 }
 
 /** A task prepared without in-process FIFO readers (see {@linkcode leanTask}). */

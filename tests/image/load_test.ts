@@ -19,7 +19,7 @@ async function archive(kind: "oci-archive" | "docker-archive", path: string, nam
   );
 }
 
-specTest("breadth: load imports OCI and docker-save archives instead of pulling", async (s, t) => {
+specTest("load imports OCI and docker-save archives instead of pulling", async (s, t) => {
   for (const kind of ["oci-archive", "docker-archive"] as const) {
     await t.step(
       `${kind}: imported, unpacked and run; the image record carries the archive's name`,

@@ -1,13 +1,13 @@
-// Issue 10's options proven inside real containers (containerd + runc through the plugin binary):
+// Options taken from the podman and docker drivers, proven inside real containers (containerd + runc through the plugin binary):
 // podman-style `volumes` (rw, ro, relative), `docker://` image references, `security_opt`
 // no-new-privileges (NoNewPrivs in /proc/self/status), `oom_score_adj` (/proc/self/oom_score_adj, and
 // over Nomad's own value), `group_add` (Groups in /proc/self/status, names from the image's /etc/group),
 // `cgroupns` private/host (/proc/self/cgroup and the cgroup namespace inode against the host's).
 import { assert, assertEquals, assertMatch } from "../harness/assert.ts";
 import { BUSYBOX } from "../harness/driver.ts";
-import { host, keyValues, specTest } from "../spec/suite.ts";
+import { host, keyValues, specTest } from "./suite.ts";
 
-specTest("breadth: podman and docker driver options inside the container", async (s, t) => {
+specTest("podman and docker driver options inside the container", async (s, t) => {
   await t.step("volumes: rw and ro binds of a host dir, a relative one under the task dir", async () => {
     const dir = await Deno.makeTempDir({ prefix: "cdrv-vol-" });
     await Deno.writeTextFile(`${dir}/from-host`, "hello from the host\n");

@@ -1,10 +1,10 @@
-// Issue 10's options refused with the same clear errors as the others, with volumes.enabled = false:
+// The options taken from the podman and docker drivers refused with the same clear errors as the others, with volumes.enabled = false:
 // StartTask fails naming the option, the value and what is allowed, and nothing is left in containerd.
 import { assert, assertEquals } from "../harness/assert.ts";
-import { specTest } from "../spec/suite.ts";
+import { specTest } from "./suite.ts";
 import type { CtyValue } from "../../src/schema/values.ts";
 
-specTest("breadth: refusals of issue 10's options name the option and create nothing", async (s, t) => {
+specTest("podman and docker driver options: refusals name the option and create nothing", async (s, t) => {
   await t.step("bad values and volumes outside the task dir", async () => {
     const cases: [Record<string, CtyValue>, string, string][] = [
       [{ volumes: ["/etc:/hostetc"] }, "volumes[0]", '"/etc" is outside the task and alloc directories'],

@@ -6,7 +6,7 @@ import { BUSYBOX } from "../harness/driver.ts";
 import { makeTask } from "../harness/task.ts";
 import { host, specTest } from "../spec/suite.ts";
 
-specTest("breadth: gc.container = false keeps the stopped container for inspection", async (s, t) => {
+specTest("gc.container = false keeps the stopped container for inspection", async (s, t) => {
   await t.step("kept after DestroyTask: record and snapshot (with the task's writes); no task", async () => {
     const task = await makeTask({
       config: { image: BUSYBOX, command: "/bin/sh", args: ["-c", "echo kept-data > /kept.txt"] },
