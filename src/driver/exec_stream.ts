@@ -59,64 +59,85 @@ export function streamExec(
   target: (taskId: string) => { conn: Containerd; containerId: string },
   call: Call,
 ): void {
-  let session: ExecSession | undefined;
-  let starting = false;
-  // Set once the call is over (ended, failed or cancelled): nothing more is written.
-  let ended = false;
-  const pending: ExecTaskStreamingRequest[] = [];
-  const fail = (e: unknown) => {
-    if (ended) return;
-    ended = true;
+  const x = new ExecCall(log, target, call);
+  call.on("data", (m: ExecTaskStreamingRequest) => x.onMessage(m));
+  call.on("cancelled", () => x.onCancelled());
+  // A client that half-closes without ever sending a setup gets an answer instead of a call left open.
+  call.on("end", () => x.onEnd());
+  call.on("error", () => {});
+}
+
+/** One `nomad alloc exec` call: its exec session once started, and whether the call is over. */
+class ExecCall {
+  #session?: ExecSession;
+  #starting = false;
+  /** set once the call is over (ended, failed or cancelled): nothing more is written */
+  #ended = false;
+  readonly #pending: ExecTaskStreamingRequest[] = [];
+  #chain = Promise.resolve();
+
+  constructor(
+    readonly log: Logger,
+    readonly target: (taskId: string) => { conn: Containerd; containerId: string },
+    readonly call: Call,
+  ) {}
+
+  onMessage(m: ExecTaskStreamingRequest): void {
+    if (m.setup && !this.#starting) {
+      this.#starting = true;
+      this.#start(m.setup).catch((e) => this.#fail(e));
+    } else if (!this.#session) {
+      this.#pending.push(m);
+    } else {
+      this.#chain = this.#chain.then(() => this.#apply(m)).catch((e) => this.#fail(e));
+    }
+  }
+
+  onCancelled(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#session?.kill();
+  }
+
+  onEnd(): void {
+    if (!this.#starting) this.#fail(new Error("exec: the stream ended before its setup message"));
+  }
+
+  async #start(setup: NonNullable<ExecTaskStreamingRequest["setup"]>): Promise<void> {
+    const { conn, containerId } = this.target(setup.taskId);
+    const s = await execStream(conn, containerId, setup.command, setup.tty, {
+      onStdout: (b) => !this.#ended && this.call.write({ ...none, stdout: out(b) }),
+      onStderr: (b) => !this.#ended && this.call.write({ ...none, stderr: out(b) }),
+    });
+    this.#session = s;
+    // The client went away while the exec started: end it.
+    if (this.#ended) return void s.kill();
+    for (const p of this.#pending.splice(0)) await this.#apply(p);
+    const code = await s.done;
+    if (this.#ended) return;
+    this.#ended = true;
+    this.call.write({ ...none, stdout: closed });
+    this.call.write({ ...none, stderr: closed });
+    this.call.write({ ...none, exited: true, result: { exitCode: code, signal: 0, oomKilled: false } });
+    this.call.end();
+  }
+
+  async #apply(m: ExecTaskStreamingRequest): Promise<void> {
+    const s = this.#session!;
+    if (m.ttySize) await s.resize(m.ttySize.width, m.ttySize.height);
+    if (m.stdin?.data?.length) await s.write(m.stdin.data);
+    if (m.stdin?.close) await s.closeStdin();
+  }
+
+  #fail(e: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
     const code = statusOf(e);
     const st = failStream(
-      call,
+      this.call,
       new RpcError(code, execStatusMessage(code, (e as Error)?.message ?? String(e))),
     );
-    log.debug("ExecTaskStreaming failed", { error: st.details });
-    session?.kill();
-  };
-  const apply = async (m: ExecTaskStreamingRequest) => {
-    if (m.ttySize) await session!.resize(m.ttySize.width, m.ttySize.height);
-    if (m.stdin?.data?.length) await session!.write(m.stdin.data);
-    if (m.stdin?.close) await session!.closeStdin();
-  };
-  const start = async (setup: NonNullable<ExecTaskStreamingRequest["setup"]>) => {
-    const { conn, containerId } = target(setup.taskId);
-    const s = await execStream(conn, containerId, setup.command, setup.tty, {
-      onStdout: (b) => !ended && call.write({ ...none, stdout: out(b) }),
-      onStderr: (b) => !ended && call.write({ ...none, stderr: out(b) }),
-    });
-    session = s;
-    // The client went away while the exec started: end it.
-    if (ended) return void s.kill();
-    for (const p of pending.splice(0)) await apply(p);
-    const code = await s.done;
-    if (ended) return;
-    ended = true;
-    call.write({ ...none, stdout: closed });
-    call.write({ ...none, stderr: closed });
-    call.write({ ...none, exited: true, result: { exitCode: code, signal: 0, oomKilled: false } });
-    call.end();
-  };
-  let chain = Promise.resolve();
-  call.on("data", (m: ExecTaskStreamingRequest) => {
-    if (m.setup && !starting) {
-      starting = true;
-      start(m.setup).catch(fail);
-    } else if (!session) {
-      pending.push(m);
-    } else {
-      chain = chain.then(() => apply(m)).catch(fail);
-    }
-  });
-  call.on("cancelled", () => {
-    if (ended) return;
-    ended = true;
-    session?.kill();
-  });
-  // A client that half-closes without ever sending a setup gets an answer instead of a call left open.
-  call.on("end", () => {
-    if (!starting) fail(new Error("exec: the stream ended before its setup message"));
-  });
-  call.on("error", () => {});
+    this.log.debug("ExecTaskStreaming failed", { error: st.details });
+    this.#session?.kill();
+  }
 }

@@ -101,6 +101,11 @@ function writeStdout(line: string): void {
   while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
 }
 
+/** The streams the server keeps open (health watch, broker, stdio): ended when the server stops. */
+type OpenStreams = Set<
+  grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>
+>;
+
 /**
  * Serves gRPC on a fresh unix socket in `socketDir` and prints go-plugin's handshake line.
  *
@@ -111,7 +116,6 @@ function writeStdout(line: string): void {
  * ```
  */
 export async function serve(opts: ServeOptions): Promise<PluginServer> {
-  const { logger } = opts;
   const socketPath = `${opts.socketDir}/containerd-driver-${Deno.pid}-${
     crypto.randomUUID().slice(0, 8)
   }.sock`;
@@ -121,51 +125,67 @@ export async function serve(opts: ServeOptions): Promise<PluginServer> {
   });
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => resolveDone = r);
-  const openStreams = new Set<
-    grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>
-  >();
+  const streams: OpenStreams = new Set();
   let stopped = false;
-
   const stop = async (): Promise<void> => {
     if (stopped) return done;
     stopped = true;
-    for (const s of openStreams) {
-      try {
-        s.end();
-      } catch { /* already closed */ }
-    }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, 500);
-      server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    try {
-      await Deno.remove(socketPath);
-    } catch { /* grpc-js may have removed it */ }
+    await shutdown(server, socketPath, streams);
     resolveDone();
   };
+  for (const s of [...goPluginServices(opts, streams, stop), ...opts.services]) {
+    server.addService(s.definition, s.implementation);
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.bindAsync(`unix://${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => {
+      if (err) reject(new Error(`cannot listen on ${socketPath}: ${err.message}`));
+      else resolve();
+    });
+  });
+  const line = `${CORE_PROTOCOL_VERSION}|${APP_PROTOCOL_VERSION}|unix|${socketPath}|grpc|\n`;
+  (opts.announce ?? writeStdout)(line);
+  opts.logger.debug("plugin serving", { socket: socketPath });
+  return { socketPath, done, stop };
+}
 
-  server.addService(HealthService, {
+/** Ends the open streams, stops the server (forced after 500 ms) and removes the socket. */
+async function shutdown(server: grpc.Server, socketPath: string, streams: OpenStreams): Promise<void> {
+  for (const s of streams) {
+    try {
+      s.end();
+    } catch { /* already closed */ }
+  }
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, 500);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  try {
+    await Deno.remove(socketPath);
+  } catch { /* grpc-js may have removed it */ }
+}
+
+/** The services every go-plugin server has: health, controller (shutdown), broker and stdio. */
+function goPluginServices(opts: ServeOptions, streams: OpenStreams, stop: () => Promise<void>): Service[] {
+  const { logger } = opts;
+  const health = {
     check(call: grpc.ServerUnaryCall<{ service: string }, unknown>, cb: grpc.sendUnaryData<unknown>) {
       const svc = call.request.service;
-      if (svc === "" || svc === "plugin") {
-        cb(null, { status: HealthCheckResponse_ServingStatus.SERVING });
-      } else {
-        cb({ code: grpc.status.NOT_FOUND, details: `unknown service "${svc}"` });
-      }
+      if (svc === "" || svc === "plugin") cb(null, { status: HealthCheckResponse_ServingStatus.SERVING });
+      else cb({ code: grpc.status.NOT_FOUND, details: `unknown service "${svc}"` });
     },
     watch(call: grpc.ServerWritableStream<{ service: string }, unknown>) {
-      openStreams.add(call);
-      call.on("cancelled", () => openStreams.delete(call));
+      streams.add(call);
+      call.on("cancelled", () => streams.delete(call));
       call.write({ status: HealthCheckResponse_ServingStatus.SERVING });
     },
-  });
-  server.addService(GRPCControllerService, {
+  };
+  const controller = {
     shutdown(_call: unknown, cb: grpc.sendUnaryData<unknown>) {
       logger.info("shutdown requested by the host");
       cb(null, {});
@@ -179,11 +199,20 @@ export async function serve(opts: ServeOptions): Promise<PluginServer> {
         await stop();
       }, 10);
     },
-  });
-  server.addService(GRPCBrokerService, {
+  };
+  return [
+    { definition: HealthService, implementation: health },
+    { definition: GRPCControllerService, implementation: controller },
+    { definition: GRPCBrokerService, implementation: brokerService(streams) },
+    { definition: GRPCStdioService, implementation: stdioService(streams) },
+  ];
+}
+
+/** We dispense no brokered services: the stream stays open and knocks are answered with an error. */
+function brokerService(streams: OpenStreams): grpc.UntypedServiceImplementation {
+  return {
     startStream(call: grpc.ServerDuplexStream<unknown, unknown>) {
-      // We dispense no brokered services; keep the stream open and answer knocks with an error.
-      openStreams.add(call);
+      streams.add(call);
       call.on("data", (msg: { serviceId: number; knock?: { knock: boolean } }) => {
         if (msg.knock?.knock) {
           call.write({
@@ -195,30 +224,23 @@ export async function serve(opts: ServeOptions): Promise<PluginServer> {
         }
       });
       call.on("end", () => {
-        openStreams.delete(call);
+        streams.delete(call);
         call.end();
       });
-      call.on("error", () => openStreams.delete(call));
+      call.on("error", () => streams.delete(call));
     },
-  });
-  server.addService(GRPCStdioService, {
-    streamStdio(call: grpc.ServerWritableStream<unknown, unknown>) {
-      // Our stdout stays silent after the handshake and logs go to stderr as hclog JSON, so there is
-      // nothing to mirror; the stream stays open until the host or shutdown closes it.
-      openStreams.add(call);
-      call.on("cancelled", () => openStreams.delete(call));
-    },
-  });
-  for (const s of opts.services) server.addService(s.definition, s.implementation);
+  };
+}
 
-  await new Promise<void>((resolve, reject) => {
-    server.bindAsync(`unix://${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => {
-      if (err) reject(new Error(`cannot listen on ${socketPath}: ${err.message}`));
-      else resolve();
-    });
-  });
-  const line = `${CORE_PROTOCOL_VERSION}|${APP_PROTOCOL_VERSION}|unix|${socketPath}|grpc|\n`;
-  (opts.announce ?? writeStdout)(line);
-  logger.debug("plugin serving", { socket: socketPath });
-  return { socketPath, done, stop };
+/**
+ * Our stdout stays silent after the handshake and logs go to stderr as hclog JSON, so there is nothing to
+ * mirror; the stream stays open until the host or shutdown closes it.
+ */
+function stdioService(streams: OpenStreams): grpc.UntypedServiceImplementation {
+  return {
+    streamStdio(call: grpc.ServerWritableStream<unknown, unknown>) {
+      streams.add(call);
+      call.on("cancelled", () => streams.delete(call));
+    },
+  };
 }
