@@ -40,7 +40,7 @@ static() {
 if [ "${CDRV_TEST_SKIP_STATIC:-0}" != 1 ]; then
   static fmt deno fmt --check
   static lint deno lint
-  static check deno check mod.ts src/ tests/
+  static check deno check mod.ts src/ tests/ web/
 fi
 
 # --- services the tests use ------------------------------------------------------------------------
@@ -119,7 +119,7 @@ cdrv_log "nomad for the e2e tests: $CDRV_NOMAD_BIN ($("$CDRV_NOMAD_BIN" version 
 
 # --- deno tests ------------------------------------------------------------------------------------
 paths=("$@")
-[ ${#paths[@]} -eq 0 ] && paths=(src/ tests/)
+[ ${#paths[@]} -eq 0 ] && paths=(src/ tests/ web/)
 log=$TESTDIR/deno-test.log
 set +e
 # Tests start and stop real processes (containerd, nomad, the plugin) and read their files: they get
