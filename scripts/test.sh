@@ -119,7 +119,7 @@ cdrv_log "nomad for the e2e tests: $CDRV_NOMAD_BIN ($("$CDRV_NOMAD_BIN" version 
 
 # --- deno tests ------------------------------------------------------------------------------------
 paths=("$@")
-[ ${#paths[@]} -eq 0 ] && paths=(src/ tests/ scripts/)
+[ ${#paths[@]} -eq 0 ] && paths=(src/ tests/ scripts/ web/)
 log=$TESTDIR/deno-test.log
 junit=$TESTDIR/deno-test.junit.xml
 set +e

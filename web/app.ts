@@ -1,9 +1,10 @@
 /// <reference lib="dom" />
 /**
- * The playground page: a task `config {}` block (HCL or JSON) and an image reference in, the normalized
- * reference, the OCI spec src/spec builds (with src/spec/example.ts's Nomad values) and a table of
- * seccomp verdicts out. The WASM modules are the files in wasm/, fetched by the page and handed to the
- * same loader the plugin uses (src/wasm/load.ts).
+ * The playground page: a task `config {}` block or a whole job file (HCL or JSON) and an image reference
+ * in, the normalized reference, the OCI spec src/spec builds (with src/spec/example.ts's Nomad values) and
+ * a table of seccomp verdicts out. The WASM modules are the files in wasm/, fetched by the page and handed
+ * to the same loader the plugin uses (src/wasm/load.ts). HCL is read by HashiCorp's parser (web/hcl.ts),
+ * whose WASM is fetched only when the config text is HCL.
  *
  * Bundled for the browser by `deno task playground` (deno bundle --platform browser).
  *
@@ -17,7 +18,7 @@ import { specJson } from "../src/spec/oci.ts";
 import { DEFAULT_PROFILE, seccompVerdict, syscallTable, toOciSeccomp } from "../src/spec/seccomp.ts";
 import { taskSpec } from "../src/spec/task_config.ts";
 import type { CtyValue } from "../src/schema/values.ts";
-import { readConfigText, shapeForSpec } from "./hcl.ts";
+import { hclLoaded, loadHcl, readConfigText, shapeForSpec } from "./hcl.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -32,6 +33,29 @@ async function loadWasm(): Promise<void> {
   $("wasm-status").textContent = "WASM: " +
     WASM_MODULES.map((n) => `${n}.wasm ${wasmOrigin(n)?.bytes} B`).join(" · ");
   $("wasm-status").dataset.loaded = "true";
+}
+
+/** Loads HashiCorp's HCL parser on first use; the status line shows its size and load time. */
+async function ensureHcl(): Promise<void> {
+  if (hclLoaded()) return;
+  const status = $("hcl-status");
+  status.textContent = "HCL parser: loading…";
+  const t0 = performance.now();
+  const res = await fetch(new URL("hcl2json.wasm", location.href));
+  if (!res.ok) throw new Error(`GET ${res.url}: ${res.status}`);
+  const bytes = await res.arrayBuffer();
+  await loadHcl(bytes);
+  const ms = Math.round(performance.now() - t0);
+  status.textContent = `HCL parser: hcl2json.wasm ${bytes.byteLength} B in ${ms} ms`;
+  status.dataset.loaded = "true";
+  status.dataset.ms = String(ms);
+}
+
+/** The config text, parsed (HCL or JSON) and shaped like Nomad's decoder shapes it. */
+async function readConfig(): Promise<{ [k: string]: CtyValue }> {
+  const text = $<HTMLTextAreaElement>("config").value;
+  if (!text.trim().startsWith("{")) await ensureHcl();
+  return shapeForSpec(await readConfigText(text), taskSpec) as { [k: string]: CtyValue };
 }
 
 function parseArgs(text: string): bigint[] {
@@ -75,15 +99,21 @@ function renderRows(): void {
   }));
 }
 
-function render(): void {
+let renders = 0;
+async function render(): Promise<void> {
+  const mine = ++renders;
   const errors: string[] = [];
-  const arch = $<HTMLSelectElement>("arch").value;
   let config: { [k: string]: CtyValue } = {};
   try {
-    config = shapeForSpec(readConfigText($<HTMLTextAreaElement>("config").value), taskSpec) as typeof config;
+    config = await readConfig();
   } catch (e) {
     errors.push(`config: ${(e as Error).message}`);
   }
+  if (mine === renders) renderWith(config, errors); // a later input has its own render
+}
+
+function renderWith(config: { [k: string]: CtyValue }, errors: string[]): void {
+  const arch = $<HTMLSelectElement>("arch").value;
   const image = $<HTMLInputElement>("image").value.trim();
   if (image) config.image = image;
 
@@ -171,4 +201,4 @@ await loadWasm();
 for (const id of ["config", "image", "profile", "args"]) $(id).addEventListener("input", later);
 $("arch").addEventListener("change", render);
 $("search").addEventListener("input", renderRows);
-render();
+await render();

@@ -1,17 +1,21 @@
 /**
- * A small HCL subset for task `config {}` blocks in the playground: attributes, strings (with escapes and
- * heredocs; `${...}` is kept as text), numbers, bools, null, lists, objects/maps (`=` or `:`), nested
- * blocks (labels become nested keys) and repeated blocks (→ lists), with `#`, `//` and `/* *\/` comments.
- * Not a full HCL: no expressions, functions or for-loops — what a config block holds.
+ * The playground's HCL reader: HashiCorp's own HCL 2 parser (Go, compiled to WASM) from npm
+ * `@cdktf/hcl2json`, so the page accepts exactly the syntax Nomad accepts — a task's `config {}` block,
+ * its body, or a whole job file (then the `config` of its tasks with `driver = "containerd-driver"`).
  *
- * Pure and browser compatible.
+ * The WASM (1.7 MB gzipped, 6.5 MB raw) is loaded lazily with {@linkcode loadHcl}, only by the playground;
+ * the caller hands over the bytes or a `Response` (web/serve.ts serves it as `/hcl2json.wasm`, gzip-encoded),
+ * so this file stays browser pure. The output is hcl2json's JSON shape: every block is a list of bodies
+ * (labels become nested keys), and an expression that is not a literal stays text as `"${...}"`
+ * (Nomad would evaluate it; the playground shows it). {@linkcode shapeForSpec} turns that shape into the
+ * one the task's hclspec decodes.
  *
  * @module
  */
 import type { CtyValue } from "../src/schema/values.ts";
 import type { SpecNode } from "../src/schema/hclspec.ts";
 
-/** A syntax error with its 1-based line and column. */
+/** A syntax error with its 1-based line and column, as HCL reports it. */
 export class HclError extends Error {
   constructor(readonly line: number, readonly column: number, problem: string) {
     super(`line ${line}, column ${column}: ${problem}`);
@@ -20,285 +24,198 @@ export class HclError extends Error {
 }
 
 type Obj = { [k: string]: CtyValue };
+type GoCallback = (err: string | null, out: string) => void;
+/** What the Go program registers on its global (named by hcl2json's Go `main`). */
+interface Hcl2Json {
+  parse(filename: string, text: string, cb: GoCallback): void;
+}
+/** `Go` from wasm_exec.js, which sets it on globalThis. */
+interface GoRuntime {
+  importObject: WebAssembly.Imports;
+  run(instance: WebAssembly.Instance): Promise<void>;
+}
+const GLOBAL = "__parse_terraform_config_wasm__";
+const g = globalThis as unknown as Record<string, unknown> & { Go: new () => GoRuntime };
 
-class Parser {
-  pos = 0;
-  constructor(readonly src: string) {}
+let loading: Promise<Hcl2Json> | undefined;
+let loaded: Hcl2Json | undefined;
 
-  fail(problem: string, at = this.pos): never {
-    const before = this.src.slice(0, at);
-    const line = before.split("\n").length;
-    const column = at - before.lastIndexOf("\n");
-    throw new HclError(line, column, problem);
-  }
-
-  /** Skips spaces, comments and (when `newlines`) line breaks. */
-  skip(newlines: boolean): void {
-    const s = this.src;
-    while (this.pos < s.length) {
-      const c = s[this.pos];
-      if (c === " " || c === "\t" || c === "\r" || (newlines && c === "\n")) this.pos++;
-      else if (c === "#" || (c === "/" && s[this.pos + 1] === "/")) {
-        while (this.pos < s.length && s[this.pos] !== "\n") this.pos++;
-      } else if (c === "/" && s[this.pos + 1] === "*") {
-        const end = s.indexOf("*/", this.pos + 2);
-        if (end < 0) this.fail("unterminated /* comment");
-        this.pos = end + 2;
-      } else break;
-    }
-  }
-
-  peek(): string {
-    return this.src[this.pos] ?? "";
-  }
-
-  ident(): string | undefined {
-    const m = /^[A-Za-z_][A-Za-z0-9_-]*/.exec(this.src.slice(this.pos, this.pos + 256));
-    if (!m) return undefined;
-    this.pos += m[0].length;
-    return m[0];
-  }
-
-  /** body := (attribute | block)*, until `end` ("}" or end of input). */
-  body(end: string): Obj {
-    const out: Obj = {};
-    const blocks = new Map<string, CtyValue[]>();
-    while (true) {
-      this.skip(true);
-      if (this.peek() === end || (end === "" && this.pos >= this.src.length)) break;
-      if (this.pos >= this.src.length) this.fail(`missing "${end}"`);
-      const at = this.pos;
-      const name = this.peek() === '"' ? this.string() : this.ident();
-      if (name === undefined) {
-        this.fail(`expected an attribute or block name, found ${JSON.stringify(this.peek())}`);
-      }
-      this.skip(false);
-      if (this.peek() === "=") {
-        this.pos++;
-        if (name in out || blocks.has(name)) this.fail(`${JSON.stringify(name)} is set twice`, at);
-        out[name] = this.expr();
-        this.endOfItem();
-        continue;
-      }
-      // a block: labels, then { body }
-      const labels: string[] = [];
-      while (this.peek() === '"' || /[A-Za-z_]/.test(this.peek())) {
-        labels.push(this.peek() === '"' ? this.string() : this.ident()!);
-        this.skip(false);
-      }
-      if (this.peek() !== "{") this.fail(`expected "=" or "{" after ${JSON.stringify(name)}`);
-      this.pos++;
-      let value: CtyValue = this.body("}");
-      this.pos++;
-      for (let i = labels.length - 1; i >= 0; i--) value = { [labels[i]]: value };
-      if (name in out) this.fail(`${JSON.stringify(name)} is both an attribute and a block`, at);
-      const list = blocks.get(name) ?? [];
-      list.push(value);
-      blocks.set(name, list);
-    }
-    for (const [name, list] of blocks) out[name] = list.length === 1 ? list[0] : list;
-    return out;
-  }
-
-  endOfItem(): void {
-    this.skip(false);
-    const c = this.peek();
-    if (c === "\n" || c === ";" || c === ",") this.pos++;
-    // HCL 1 style `a = 1 b = 2` on one line is accepted too
-    else if (c !== "}" && c !== "" && c !== "#" && c !== "/" && c !== '"' && !/[A-Za-z_]/.test(c)) {
-      this.fail(`unexpected ${JSON.stringify(c)}`);
-    }
-  }
-
-  expr(): CtyValue {
-    this.skip(false);
-    const c = this.peek();
-    if (c === '"') return this.string();
-    if (c === "<" && this.src.startsWith("<<", this.pos)) return this.heredoc();
-    if (c === "[") return this.list();
-    if (c === "{") return this.object();
-    const num = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/.exec(this.src.slice(this.pos, this.pos + 64));
-    if (num) {
-      this.pos += num[0].length;
-      return Number(num[0]);
-    }
-    const word = this.ident();
-    if (word === "true") return true;
-    if (word === "false") return false;
-    if (word === "null") return null;
-    this.fail(word === undefined ? `expected a value, found ${JSON.stringify(c)}` : `unknown value ${word}`);
-  }
-
-  string(): string {
-    const s = this.src;
-    let out = "";
-    this.pos++; // "
-    while (true) {
-      if (this.pos >= s.length || s[this.pos] === "\n") this.fail("unterminated string");
-      const c = s[this.pos++];
-      if (c === '"') return out;
-      if (c !== "\\") {
-        out += c;
-        continue;
-      }
-      const e = s[this.pos++];
-      const simple: Record<string, string> = { n: "\n", t: "\t", r: "\r", '"': '"', "\\": "\\" };
-      if (e in simple) out += simple[e];
-      else if (e === "u" || e === "U") {
-        const n = e === "u" ? 4 : 8;
-        const hex = s.slice(this.pos, this.pos + n);
-        if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== n) this.fail(`bad \\${e} escape`);
-        out += String.fromCodePoint(parseInt(hex, 16));
-        this.pos += n;
-      } else this.fail(`unknown escape \\${e}`, this.pos - 2);
-    }
-  }
-
-  heredoc(): string {
-    const m = /^<<(-?)([A-Za-z_][A-Za-z0-9_]*)\r?\n/.exec(this.src.slice(this.pos, this.pos + 128));
-    if (!m) this.fail("bad heredoc start; use <<EOF or <<-EOF and a line break");
-    this.pos += m[0].length;
-    const lines: string[] = [];
-    while (true) {
-      if (this.pos >= this.src.length) this.fail(`heredoc without its closing ${m[2]}`);
-      let nl = this.src.indexOf("\n", this.pos);
-      if (nl < 0) nl = this.src.length;
-      const line = this.src.slice(this.pos, nl);
-      this.pos = nl;
-      if (line.trim() === m[2]) break;
-      lines.push(line);
-      this.pos++;
-    }
-    if (m[1] === "-") {
-      const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^[ \t]*/.exec(l)![0].length));
-      return lines.map((l) => l.slice(Number.isFinite(indent) ? indent : 0)).join("\n") + "\n";
-    }
-    return lines.join("\n") + "\n";
-  }
-
-  list(): CtyValue[] {
-    this.pos++; // [
-    const out: CtyValue[] = [];
-    while (true) {
-      this.skip(true);
-      if (this.peek() === "]") {
-        this.pos++;
-        return out;
-      }
-      out.push(this.expr());
-      this.skip(true);
-      if (this.peek() === ",") this.pos++;
-      else if (this.peek() !== "]") this.fail(`expected "," or "]"`);
-    }
-  }
-
-  object(): Obj {
-    this.pos++; // {
-    const out: Obj = {};
-    while (true) {
-      this.skip(true);
-      if (this.peek() === "}") {
-        this.pos++;
-        return out;
-      }
-      const at = this.pos;
-      const key = this.peek() === '"' ? this.string() : this.ident();
-      if (key === undefined) this.fail(`expected a key, found ${JSON.stringify(this.peek())}`);
-      this.skip(false);
-      if (this.peek() !== "=" && this.peek() !== ":") {
-        this.fail(`expected "=" or ":" after ${JSON.stringify(key)}`);
-      }
-      this.pos++;
-      if (key in out) this.fail(`${JSON.stringify(key)} is set twice`, at);
-      out[key] = this.expr();
-      this.skip(false);
-      if (this.peek() === "," || this.peek() === "\n") this.pos++;
-    }
-  }
+async function instantiate(wasm: Response | PromiseLike<Response> | BufferSource): Promise<Hcl2Json> {
+  await import("@cdktf/hcl2json/wasm/wasm_exec.js"); // Go's JS runtime: sets globalThis.Go
+  const go = new g.Go();
+  const source = await wasm;
+  const { instance } = source instanceof Response
+    ? await WebAssembly.instantiateStreaming(source, go.importObject)
+    : await WebAssembly.instantiate(source, go.importObject);
+  const api = {} as Hcl2Json;
+  // The Go side looks its object up as `global.<name>`: Node's name for globalThis, which browsers lack.
+  g.global ??= globalThis;
+  g[GLOBAL] = api;
+  void go.run(instance); // runs main(), which fills `api` and then waits for calls forever
+  if (typeof api.parse !== "function") throw new Error("hcl2json WASM did not register its parse function");
+  return loaded = api;
 }
 
 /**
- * Parses HCL body text into a value: attributes and blocks become keys; a block given more than once
- * becomes a list.
- *
- * @throws {HclError} with the line and column of a syntax error.
+ * Loads HashiCorp's HCL parser once (later calls return the first load). `wasm` is hcl2json's
+ * `main.wasm` (decompressed) as bytes or as a `Response` with `content-type: application/wasm`.
  *
  * @example
- * ```ts
- * parseHcl('config {\n  image = "redis:7"\n  args = ["--port", "6379"]\n}');
- * // { config: { image: "redis:7", args: ["--port", "6379"] } }
+ * ```ts ignore
+ * await loadHcl(fetch("/hcl2json.wasm"));
  * ```
  */
-export function parseHcl(text: string): { [k: string]: CtyValue } {
-  const p = new Parser(text);
-  const out = p.body("");
+export function loadHcl(wasm: Response | PromiseLike<Response> | BufferSource): Promise<void> {
+  loading ??= instantiate(wasm);
+  loading.catch(() => loading = undefined); // a failed load may be retried
+  return loading.then(() => {});
+}
+
+/** True once {@linkcode loadHcl} has finished. */
+export function hclLoaded(): boolean {
+  return loaded !== undefined;
+}
+
+/** hcl2json's error text, e.g. `parse config: [config.hcl:2,8-9: Missing item separator; Expected ...]`. */
+function hclError(message: string): Error {
+  const m = /:(\d+),(\d+)(?:-\d+(?:,\d+)?)?: ([^\]]*)/.exec(message);
+  return m ? new HclError(Number(m[1]), Number(m[2]), m[3]) : new SyntaxError(message);
+}
+
+/**
+ * Parses HCL text with HashiCorp's parser into hcl2json's JSON shape (blocks are lists).
+ *
+ * @throws {HclError} with the line and column of the first syntax error.
+ *
+ * @example
+ * ```ts ignore
+ * await parseHcl('config {\n  image = "redis:7"\n}\n'); // { config: [{ image: "redis:7" }] }
+ * ```
+ */
+export function parseHcl(text: string, filename = "config.hcl"): Promise<Obj> {
+  const api = loaded;
+  if (!api) return Promise.reject(new Error("the HCL parser is not loaded yet (loadHcl)"));
+  return new Promise((resolve, reject) => {
+    api.parse(filename, text, (err, out) => err ? reject(hclError(err)) : resolve(JSON.parse(out) as Obj));
+  });
+}
+
+function isObj(v: CtyValue | undefined): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function asList(v: CtyValue): CtyValue[] {
+  return Array.isArray(v) ? v as CtyValue[] : [v];
+}
+
+/** The bodies of a labelled block in hcl2json's shape: `{ label: [body, ...], ... }`. */
+function labelled(v: CtyValue | undefined): [string, Obj][] {
+  if (!isObj(v)) return [];
+  return Object.entries(v).flatMap(([label, list]) =>
+    asList(list).filter((b) => isObj(b)).map((body): [string, Obj] => [label, body])
+  );
+}
+
+/**
+ * The `config` bodies of a parsed job file's tasks that use this driver, with their task names.
+ *
+ * @example
+ * ```ts ignore
+ * driverConfigs(await parseHcl(jobText)); // [{ task: "redis", config: { image: "redis:7" } }]
+ * ```
+ */
+export function driverConfigs(doc: Obj, driver = "containerd-driver"): { task: string; config: Obj }[] {
+  const out: { task: string; config: Obj }[] = [];
+  for (const [, job] of labelled(doc.job)) {
+    for (const [, group] of labelled(job.group)) {
+      for (const [task, body] of labelled(group.task)) {
+        const config = Array.isArray(body.config) ? body.config[0] : body.config;
+        if (body.driver === driver && isObj(config)) out.push({ task, config });
+      }
+    }
+  }
   return out;
 }
 
-/**
- * Reads a pasted task config: HCL or JSON, either the `config {}` block itself or its body (a lone
- * `config` key is unwrapped).
- *
- * @example
- * ```ts
- * readConfigText('{"config": {"image": "redis:7"}}'); // { image: "redis:7" }
- * readConfigText('image = "redis:7"'); // { image: "redis:7" }
- * ```
- */
-export function readConfigText(text: string): { [k: string]: CtyValue } {
-  const t = text.trim();
-  let v: CtyValue;
-  if (t.startsWith("{")) {
-    try {
-      v = JSON.parse(t) as CtyValue;
-    } catch (e) {
-      throw new SyntaxError(`not JSON: ${(e as Error).message}`);
-    }
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new SyntaxError("JSON: not an object");
-  } else v = parseHcl(t);
-  const o = v as { [k: string]: CtyValue };
-  const keys = Object.keys(o);
-  if (keys.length === 1 && keys[0] === "config" && typeof o.config === "object" && o.config !== null) {
-    return o.config as { [k: string]: CtyValue };
+/** Takes the task config out of a parsed document: a job file, a lone `config` block, or the body. */
+function configOf(doc: Obj): Obj {
+  if ("job" in doc) {
+    const found = driverConfigs(doc);
+    if (found.length === 0) throw new SyntaxError('the job has no task with driver = "containerd-driver"');
+    return found[0].config;
   }
-  return o;
+  const keys = Object.keys(doc);
+  if (keys.length === 1 && keys[0] === "config") {
+    const c = Array.isArray(doc.config) && doc.config.length === 1 ? doc.config[0] : doc.config;
+    if (isObj(c)) return c;
+  }
+  return doc;
 }
 
 /**
- * Shapes a parsed value after an hclspec tree, as Nomad's decoder would: a block list given once is a
- * list of one, and a `list(...)` attribute given one map (`sysctl = {...}`) is a list of that map.
+ * Reads a pasted task config: JSON, or HCL (needs {@linkcode loadHcl} first): a whole job file, the
+ * `config {}` block, or its body.
+ *
+ * @example
+ * ```ts ignore
+ * await readConfigText('{"config": {"image": "redis:7"}}'); // { image: "redis:7" }
+ * await readConfigText('image = "redis:7"'); // { image: "redis:7" }
+ * ```
+ */
+export async function readConfigText(text: string): Promise<Obj> {
+  const t = text.trim();
+  if (!t.startsWith("{")) return configOf(await parseHcl(t));
+  let v: CtyValue;
+  try {
+    v = JSON.parse(t) as CtyValue;
+  } catch (e) {
+    throw new SyntaxError(`not JSON: ${(e as Error).message}`);
+  }
+  if (!isObj(v)) throw new SyntaxError("JSON: not an object");
+  return configOf(v);
+}
+
+/** A block given once: hcl2json makes it a list of one body. */
+function single(value: CtyValue): CtyValue {
+  return Array.isArray(value) && value.length === 1 && isObj(value[0]) ? value[0] : value;
+}
+
+/**
+ * Shapes a parsed value after an hclspec tree, as Nomad's decoder would: a single block (a list of one
+ * body in hcl2json's shape) becomes its body, a block list stays a list, a `map(...)` attribute written
+ * as a block is that map, and a `list(...)` attribute given one map (`sysctl = {...}`) is a list of it.
  *
  * @example
  * ```ts
  * import { taskSpec } from "../src/spec/task_config.ts";
- * shapeForSpec({ image: "x", mounts: { target: "/a" } }, taskSpec); // { image: "x", mounts: [{ target: "/a" }] }
+ * shapeForSpec({ image: "x", auth: [{ username: "u" }], mounts: { target: "/a" } }, taskSpec);
+ * // { image: "x", auth: { username: "u" }, mounts: [{ target: "/a" }] }
  * ```
  */
 export function shapeForSpec(value: CtyValue, spec: SpecNode): CtyValue {
   switch (spec.kind) {
     case "object": {
-      if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
-      const out: { [k: string]: CtyValue } = {};
-      for (const [k, v] of Object.entries(value)) {
-        const node = spec.attrs[k];
-        out[k] = node ? shapeForSpec(v, node) : v;
-      }
+      const v = single(value);
+      if (!isObj(v)) return v;
+      const out: Obj = {};
+      for (const [k, x] of Object.entries(v)) out[k] = spec.attrs[k] ? shapeForSpec(x, spec.attrs[k]) : x;
       return out;
     }
     case "default":
       return shapeForSpec(value, spec.primary);
     case "block":
-      return shapeForSpec(value, spec.nested);
-    case "block_list": {
-      const list: CtyValue[] = Array.isArray(value) ? value : [value];
-      return list.map((v) => shapeForSpec(v, spec.nested));
-    }
+      return shapeForSpec(single(value), spec.nested);
+    case "block_list":
+      return asList(value).map((v) => shapeForSpec(v, spec.nested));
     case "attr":
-      if (spec.type.replace(/\s+/g, "").startsWith("list(") && !Array.isArray(value) && value !== null) {
-        if (typeof value === "object") return [value];
-      }
-      return value;
+      return shapeAttr(value, spec.type.replace(/\s+/g, ""));
     default:
       return value;
   }
+}
+
+function shapeAttr(value: CtyValue, type: string): CtyValue {
+  if (type.startsWith("list(") && isObj(value)) return [value];
+  if ((type.startsWith("map(") || type.startsWith("object(")) && Array.isArray(value)) return single(value);
+  return value;
 }

@@ -22,9 +22,12 @@
  * scheme. Without a hosts.toml, `*.crt` files in the host's directory are extra CAs (certs.d style), and
  * `_default/hosts.toml` applies to registries that have no directory of their own.
  *
+ * The files are parsed by npm `smol-toml` (TOML 1.0); its syntax errors become one-line
+ * {@linkcode HostsConfigError}s with the file, line, column and the offending line's text.
+ *
  * @module
  */
-import { parseToml, TomlError, type TomlTable, type TomlValue } from "./toml.ts";
+import { parse as parseToml, TomlError, type TomlTable, type TomlValue } from "smol-toml";
 
 /** One registry endpoint to try, in order. */
 export interface RegistryHost {
@@ -92,6 +95,18 @@ export function defaultHost(registry: string, ca: string[] = []): RegistryHost {
   };
 }
 
+/** True for a TOML table (smol-toml gives dates as Date objects, which are not tables). */
+function isTable(v: TomlValue | undefined): v is TomlTable {
+  return typeof v === "object" && !Array.isArray(v) && !(v instanceof Date);
+}
+
+/** One line for smol-toml's error: where, what, and the line's text (its message adds a code block). */
+function tomlProblem(e: TomlError, text: string): string {
+  const what = e.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
+  const src = text.split(/\r?\n/)[e.line - 1]?.trim() ?? "";
+  return `line ${e.line}, column ${e.column}: ${what}${src ? ` in ${JSON.stringify(src)}` : ""}`;
+}
+
 function strings(file: string, key: string, v: TomlValue | undefined): string[] {
   if (v === undefined) return [];
   if (typeof v === "string") return [v];
@@ -154,7 +169,7 @@ function hostEntry(
   const headers: Record<string, string[]> = {};
   const hv = t.header;
   if (hv !== undefined) {
-    if (typeof hv !== "object" || Array.isArray(hv)) {
+    if (!isTable(hv)) {
       throw new HostsConfigError(file, `"header" must be a table`);
     }
     for (const [k, v] of Object.entries(hv)) headers[k] = strings(file, `header.${k}`, v);
@@ -192,17 +207,17 @@ export function hostsFromToml(
   try {
     doc = parseToml(text);
   } catch (e) {
-    if (e instanceof TomlError) throw new HostsConfigError(file, e.message);
+    if (e instanceof TomlError) throw new HostsConfigError(file, tomlProblem(e, text));
     throw e;
   }
   const out: RegistryHost[] = [];
   const hosts = doc.host;
   if (hosts !== undefined) {
-    if (typeof hosts !== "object" || Array.isArray(hosts)) {
+    if (!isTable(hosts)) {
       throw new HostsConfigError(file, `"host" must be a table`);
     }
     for (const [url, t] of Object.entries(hosts)) {
-      if (typeof t !== "object" || Array.isArray(t)) {
+      if (!isTable(t)) {
         throw new HostsConfigError(file, `[host.${JSON.stringify(url)}] must be a table`);
       }
       out.push(hostEntry(file, baseDir, registry, url, t));

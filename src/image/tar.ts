@@ -4,6 +4,19 @@
  * name prefix), GNU long names (`L`) and pax headers (`x`, `path=`); other entry types are skipped.
  * Enough for image archives (`docker save`, `oci-archive`), which hold plain files and directories.
  *
+ * Why our own and not npm `modern-tar` 0.8.7 or `nanotar` 0.3.0 (measured 2026-12, Deno 2.9.6, 2 cores
+ * under other load, a 100 MB tar of 4 × 25 MB random files + 51 small ones, median of 5 runs, 3 with
+ * sha256; the script is in the commit message that added this note):
+ * - The import needs random access: index.json / manifest.json (which usually come after the blobs in the
+ *   archive) decide which blobs to read, in which order. Here the index costs 5–16 ms (headers only);
+ *   modern-tar's `createTarDecoder` is a one-way stream without offsets, so listing the archive is a full
+ *   read (~110 ms for 100 MB), then a second pass for the blobs, or a rewrite of load.ts that writes
+ *   every blob to containerd before knowing whether it is wanted.
+ * - Reading every file's bytes once: ours 98 ms (≈1000 MB/s), modern-tar 112 ms (≈900 MB/s), nanotar
+ *   130 ms (≈770 MB/s); with sha256 over the bytes (what the import does): 164 / 303 / 228 ms.
+ * - Peak RSS: ours 110 MB (fresh 1 MiB chunks, left to the GC), modern-tar 75 MB (small stream chunks),
+ *   nanotar 233 MB: `parseTar` takes the whole archive as one buffer, so it cannot stream at all.
+ *
  * @module
  */
 

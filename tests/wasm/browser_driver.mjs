@@ -44,7 +44,17 @@ try {
   });
   await page.goto(url);
   await page.waitForSelector("#wasm-status[data-loaded=true]", { timeout: 20_000 });
-  assertEquals(wasmRequests.sort(), ["/wasm/imageref.wasm", "/wasm/seccomp.wasm", "/wasm/stats.wasm"]);
+  // the default config is HCL: HashiCorp's parser (hcl2json WASM) is fetched for it, then the page renders
+  await page.waitForSelector("#hcl-status[data-loaded=true]", { timeout: 30_000 });
+  await page.waitForFunction("document.body.dataset.rendered !== undefined");
+  assertEquals(wasmRequests.sort(), [
+    "/hcl2json.wasm",
+    "/wasm/imageref.wasm",
+    "/wasm/seccomp.wasm",
+    "/wasm/stats.wasm",
+  ]);
+  assertEquals(await page.textContent("#errors"), "");
+  console.log(await page.textContent("#hcl-status"));
 
   // a config of our own, in HCL
   const before = await page.getAttribute("body", "data-rendered");
@@ -76,6 +86,40 @@ target = "/cache"
   );
   assertEquals(spec.linux.seccomp.defaultAction, "SCMP_ACT_ERRNO");
   assert((await page.textContent("#seccomp-summary")).includes("WASM conversion matches"));
+
+  // a whole job file: the config of its containerd-driver task
+  const jobBefore = await page.getAttribute("body", "data-rendered");
+  await page.fill(
+    "#config",
+    `job "web" {
+  group "g" {
+    task "setup" {
+      driver = "exec"
+      config {
+        command = "/bin/true"
+      }
+    }
+    task "api" {
+      driver = "containerd-driver"
+      config {
+        image    = "ghcr.io/acme/web:3"
+        hostname = "web-1"
+      }
+    }
+  }
+}`,
+  );
+  await page.waitForFunction(`document.body.dataset.rendered !== ${JSON.stringify(jobBefore)}`);
+  assertEquals(await page.textContent("#errors"), "");
+  assertEquals(await page.textContent("[data-testid=ref-normalized]"), "ghcr.io/acme/web:3");
+  assertEquals(JSON.parse(await page.textContent("#spec")).hostname, "web-1");
+
+  // what Nomad refuses, the page refuses, with HCL's line and column
+  const badBefore = await page.getAttribute("body", "data-rendered");
+  await page.fill("#config", 'config {\n  image = "a"\n  auth { username = "u" password = "p" }\n}');
+  await page.waitForFunction(`document.body.dataset.rendered !== ${JSON.stringify(badBefore)}`);
+  const bad = await page.textContent("#errors");
+  assert(/^config: line 3, column \d+: /.test(bad), bad);
 
   // the image field overrides config.image
   await page.fill("#image", "redis");

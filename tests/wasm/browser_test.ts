@@ -1,8 +1,9 @@
 /**
  * The playground in a real browser: bundles the page (as `deno task playground` does), serves it with
  * web/serve.ts on 127.0.0.1, and drives Debian's chromium with playwright-core: the page loads the three
- * .wasm files, a pasted config gives the expected spec, a syscall search shows its seccomp verdict, and
- * a screenshot is saved as a test artefact ($CDRV_TEST_DIR, else the system temp dir).
+ * .wasm files and HashiCorp's HCL parser (hcl2json WASM, copied by web/vendor.ts), a pasted config and a
+ * whole job file give the expected spec, HCL Nomad refuses is refused, a syscall search shows its seccomp
+ * verdict, and a screenshot is saved as a test artefact ($CDRV_TEST_DIR, else the system temp dir).
  *
  * Skipped (with a message) when /usr/bin/chromium is not installed.
  */
@@ -62,6 +63,13 @@ Deno.test({
       "-o",
       "dist/web/app.js",
       "web/app.ts",
+    ]);
+    await run(Deno.execPath(), [
+      "run",
+      "--allow-run",
+      "--allow-read",
+      "--allow-write=dist/web",
+      "web/vendor.ts",
     ]);
     const server = await serve();
     const artefacts = Deno.env.get("CDRV_TEST_DIR") ?? Deno.env.get("TMPDIR") ?? "/tmp";
