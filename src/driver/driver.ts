@@ -284,8 +284,16 @@ function transient(e: unknown): boolean {
 
 /** The BasePlugin and Driver services bound to one {@linkcode Driver}. */
 export function driverServices(d: Driver): Service[] {
+  return [
+    { definition: BasePluginService, implementation: basePluginService(d) },
+    { definition: DriverService, implementation: driverService(d) },
+  ];
+}
+
+/** BasePlugin: what the plugin is, its config schema, its config. */
+function basePluginService(d: Driver) {
   const log = d.logger;
-  const base = {
+  return {
     pluginInfo: unary(log, "PluginInfo", () => ({
       type: PluginType.DRIVER,
       pluginApiVersions: ["0.1.0"],
@@ -298,7 +306,12 @@ export function driverServices(d: Driver): Service[] {
       return {};
     }),
   };
-  const driver = {
+}
+
+/** Driver: one short handler per RPC, mapping it onto the driver and its task handles (table-like). */
+function driverService(d: Driver) {
+  const log = d.logger;
+  return {
     taskConfigSchema: unary(log, "TaskConfigSchema", () => ({ spec: toProtoSpec(taskSpec) })),
     capabilities: unary(log, "Capabilities", () => ({
       capabilities: {
@@ -394,8 +407,4 @@ export function driverServices(d: Driver): Service[] {
       throw new RpcError(grpc.status.UNIMPLEMENTED, "containerd-driver does not create networks; Nomad does");
     }),
   };
-  return [
-    { definition: BasePluginService, implementation: base },
-    { definition: DriverService, implementation: driver },
-  ];
 }

@@ -90,35 +90,7 @@ export async function runCredentialHelper(
       true,
     );
   }
-  let out: Deno.CommandOutput;
-  try {
-    const child = new Deno.Command(command, {
-      args: ["get"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-      signal: opts.signal,
-    }).spawn();
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(helperServerUrl(registry)));
-    await w.close();
-    out = await child.output();
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new CredentialHelperError(helper, `credential helper ${command} was not found on PATH`);
-    }
-    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-      throw new CredentialHelperError(
-        helper,
-        `credential helper ${command} may not run (${(e as Error).name}); add "${helper}" to ${HELPERS_ENV}`,
-        true,
-      );
-    }
-    throw new CredentialHelperError(
-      helper,
-      `credential helper ${command} failed to start: ${(e as Error).message}`,
-    );
-  }
+  const out = await runHelperGet(helper, command, registry, opts.signal);
   const stdout = new TextDecoder().decode(out.stdout).trim();
   const stderr = new TextDecoder().decode(out.stderr).trim();
   if (!out.success) {
@@ -140,6 +112,43 @@ export async function runCredentialHelper(
   registerSecret(secret);
   if (!secret) return undefined;
   return { username, password: secret };
+}
+
+/** `<command> get` with the server URL on stdin; a helper that cannot start is a CredentialHelperError. */
+async function runHelperGet(
+  helper: string,
+  command: string,
+  registry: string,
+  signal?: AbortSignal,
+): Promise<Deno.CommandOutput> {
+  try {
+    const child = new Deno.Command(command, {
+      args: ["get"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      signal,
+    }).spawn();
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(helperServerUrl(registry)));
+    await w.close();
+    return await child.output();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new CredentialHelperError(helper, `credential helper ${command} was not found on PATH`);
+    }
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      throw new CredentialHelperError(
+        helper,
+        `credential helper ${command} may not run (${(e as Error).name}); add "${helper}" to ${HELPERS_ENV}`,
+        true,
+      );
+    }
+    throw new CredentialHelperError(
+      helper,
+      `credential helper ${command} failed to start: ${(e as Error).message}`,
+    );
+  }
 }
 
 /**

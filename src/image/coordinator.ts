@@ -170,69 +170,52 @@ export class ImageCoordinator {
 
   /** Joins the entry's pull (starting it when there is none) and waits for it, or for our own signal/timeout. */
   async #join(ref: ImageRef, name: string, e: Entry, opts: AcquireOptions): Promise<ImageInfo> {
-    if (!e.pull) {
-      const controller = new AbortController();
-      const listeners = new Set<(p: PullProgress) => void>();
-      const promise = pullImage(this.conn, ref, {
-        snapshotter: this.opts.snapshotter,
-        hostsDir: this.opts.hostsDir,
-        credentials: {
-          task: opts.auth,
-          plugin: { username: this.opts.auth.username, password: this.opts.auth.password },
-          helper: this.opts.auth.helper,
-        },
-        platform: this.opts.platform,
-        concurrency: this.opts.concurrency,
-        timeoutMs: opts.timeoutMs,
-        signal: controller.signal,
-        logger: this.#log,
-        onProgress: (p) => {
-          for (const l of listeners) {
-            try {
-              l(p);
-            } catch { /* a listener's bug must not break the pull */ }
-          }
-        },
-      });
-      const inflight: InFlight = { promise, controller, waiters: 0, listeners };
-      e.pull = inflight;
-      promise.finally(() => {
-        if (e.pull === inflight) e.pull = undefined;
-      }).catch(() => {});
-      this.#log.info("pulling image", { ref: name });
-    }
-    const pull = e.pull;
+    const pull = e.pull ??= this.#startPull(ref, name, e, opts);
     pull.waiters++;
     if (opts.onProgress) pull.listeners.add(opts.onProgress);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let onAbort: (() => void) | undefined;
+    const mine = callerLimit(name, opts);
     try {
-      const mine = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new PullError(
-                "timeout",
-                name,
-                name.split("/")[0],
-                `the pull did not finish within ${opts.timeoutMs / 1000}s (image_pull_timeout)`,
-              ),
-            ),
-          opts.timeoutMs,
-        );
-        onAbort = () => reject(new PullError("canceled", name, name.split("/")[0], "the pull was canceled"));
-        if (opts.signal?.aborted) onAbort();
-        opts.signal?.addEventListener("abort", onAbort, { once: true });
-      });
-      return await Promise.race([pull.promise, mine]);
+      return await Promise.race([pull.promise, mine.reached]);
     } finally {
-      clearTimeout(timer);
-      if (onAbort) opts.signal?.removeEventListener("abort", onAbort);
+      mine.clear();
       if (opts.onProgress) pull.listeners.delete(opts.onProgress);
       pull.waiters--;
       // Nobody waits any more (all gave up): stop the pull, which cleans up after itself.
       if (pull.waiters === 0 && e.pull === pull) pull.controller.abort(new Error("no waiter left"));
     }
+  }
+
+  /** One pull for every caller of this image; each caller's progress listener hears it. */
+  #startPull(ref: ImageRef, name: string, e: Entry, opts: AcquireOptions): InFlight {
+    const controller = new AbortController();
+    const listeners = new Set<(p: PullProgress) => void>();
+    const promise = pullImage(this.conn, ref, {
+      snapshotter: this.opts.snapshotter,
+      hostsDir: this.opts.hostsDir,
+      credentials: {
+        task: opts.auth,
+        plugin: { username: this.opts.auth.username, password: this.opts.auth.password },
+        helper: this.opts.auth.helper,
+      },
+      platform: this.opts.platform,
+      concurrency: this.opts.concurrency,
+      timeoutMs: opts.timeoutMs,
+      signal: controller.signal,
+      logger: this.#log,
+      onProgress: (p) => {
+        for (const l of listeners) {
+          try {
+            l(p);
+          } catch { /* a listener's bug must not break the pull */ }
+        }
+      },
+    });
+    const inflight: InFlight = { promise, controller, waiters: 0, listeners };
+    promise.finally(() => {
+      if (e.pull === inflight) e.pull = undefined;
+    }).catch(() => {});
+    this.#log.info("pulling image", { ref: name });
+    return inflight;
   }
 
   /** The holder no longer uses the image; with gc.image, an image nobody holds is removed after the delay. */
@@ -311,4 +294,29 @@ export class ImageCoordinator {
       e.pull?.controller.abort(new Error("coordinator closed"));
     }
   }
+}
+
+/**
+ * One caller's own limits on a shared pull: its image_pull_timeout and its signal. `reached` rejects with
+ * the PullError when either is hit; `clear` drops the timer and the listener.
+ */
+function callerLimit(name: string, opts: AcquireOptions): { reached: Promise<never>; clear(): void } {
+  const registry = name.split("/")[0];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const reached = new Promise<never>((_, reject) => {
+    const limit = `the pull did not finish within ${opts.timeoutMs / 1000}s (image_pull_timeout)`;
+    timer = setTimeout(() => reject(new PullError("timeout", name, registry, limit)), opts.timeoutMs);
+    onAbort = () => reject(new PullError("canceled", name, registry, "the pull was canceled"));
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+  });
+  reached.catch(() => {});
+  return {
+    reached,
+    clear() {
+      clearTimeout(timer);
+      if (onAbort) opts.signal?.removeEventListener("abort", onAbort);
+    },
+  };
 }

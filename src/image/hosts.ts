@@ -126,18 +126,31 @@ function hostEntry(
   t: TomlTable,
 ): RegistryHost {
   const withScheme = /^https?:\/\//.test(url) ? url : `https://${url}`;
-  let u: URL;
-  try {
-    u = new URL(withScheme);
-  } catch {
-    throw new HostsConfigError(file, `host ${JSON.stringify(url)} is not a URL`);
-  }
-  const scheme = u.protocol === "http:" ? "http" : "https";
+  if (!URL.canParse(withScheme)) throw new HostsConfigError(file, `host ${JSON.stringify(url)} is not a URL`);
+  const u = new URL(withScheme);
   let path = u.pathname.replace(/\/+$/, "");
-  const overridePath = t.override_path === true;
-  if (!overridePath && !path.endsWith("/v2")) path += "/v2";
-  const capsList = t.capabilities === undefined ? undefined : strings(file, "capabilities", t.capabilities);
-  for (const c of capsList ?? []) {
+  if (t.override_path !== true && !path.endsWith("/v2")) path += "/v2";
+  if (t.skip_verify !== undefined && typeof t.skip_verify !== "boolean") {
+    throw new HostsConfigError(file, `"skip_verify" must be true or false`);
+  }
+  return {
+    scheme: u.protocol === "http:" ? "http" : "https",
+    host: u.host,
+    path,
+    capabilities: hostCapabilities(file, t.capabilities),
+    ca: strings(file, "ca", t.ca).map((p) => resolvePath(baseDir, p)),
+    skipVerify: t.skip_verify === true,
+    client: clientCerts(file, baseDir, t.client),
+    headers: hostHeaders(file, t.header),
+    registry,
+  };
+}
+
+/** `capabilities`: pull, resolve and push; all three when not given. */
+function hostCapabilities(file: string, v: TomlValue | undefined): RegistryHost["capabilities"] {
+  if (v === undefined) return { pull: true, resolve: true, push: true };
+  const list = strings(file, "capabilities", v);
+  for (const c of list) {
     if (!["pull", "resolve", "push"].includes(c)) {
       throw new HostsConfigError(
         file,
@@ -145,46 +158,28 @@ function hostEntry(
       );
     }
   }
-  const caps = capsList
-    ? {
-      pull: capsList.includes("pull"),
-      resolve: capsList.includes("resolve"),
-      push: capsList.includes("push"),
+  return { pull: list.includes("pull"), resolve: list.includes("resolve"), push: list.includes("push") };
+}
+
+/** `client`: a cert path (key in the same file), or a list of paths and [cert, key] pairs. */
+function clientCerts(file: string, baseDir: string, cv: TomlValue | undefined): [string, string][] {
+  if (cv === undefined) return [];
+  if (typeof cv === "string") return [[resolvePath(baseDir, cv), ""]];
+  if (!Array.isArray(cv)) throw new HostsConfigError(file, `"client" must be a path or a list`);
+  return cv.map((item): [string, string] => {
+    if (typeof item === "string") return [resolvePath(baseDir, item), ""];
+    if (Array.isArray(item) && item.length === 2 && item.every((x) => typeof x === "string")) {
+      return [resolvePath(baseDir, item[0] as string), resolvePath(baseDir, item[1] as string)];
     }
-    : { pull: true, resolve: true, push: true };
-  if (t.skip_verify !== undefined && typeof t.skip_verify !== "boolean") {
-    throw new HostsConfigError(file, `"skip_verify" must be true or false`);
-  }
-  const client: [string, string][] = [];
-  const cv = t.client;
-  if (typeof cv === "string") client.push([resolvePath(baseDir, cv), ""]);
-  else if (Array.isArray(cv)) {
-    for (const item of cv) {
-      if (typeof item === "string") client.push([resolvePath(baseDir, item), ""]);
-      else if (Array.isArray(item) && item.length === 2 && item.every((x) => typeof x === "string")) {
-        client.push([resolvePath(baseDir, item[0] as string), resolvePath(baseDir, item[1] as string)]);
-      } else throw new HostsConfigError(file, `"client" entries must be a path or a [cert, key] pair`);
-    }
-  } else if (cv !== undefined) throw new HostsConfigError(file, `"client" must be a path or a list`);
-  const headers: Record<string, string[]> = {};
-  const hv = t.header;
-  if (hv !== undefined) {
-    if (!isTable(hv)) {
-      throw new HostsConfigError(file, `"header" must be a table`);
-    }
-    for (const [k, v] of Object.entries(hv)) headers[k] = strings(file, `header.${k}`, v);
-  }
-  return {
-    scheme,
-    host: u.host,
-    path,
-    capabilities: caps,
-    ca: strings(file, "ca", t.ca).map((p) => resolvePath(baseDir, p)),
-    skipVerify: t.skip_verify === true,
-    client,
-    headers,
-    registry,
-  };
+    throw new HostsConfigError(file, `"client" entries must be a path or a [cert, key] pair`);
+  });
+}
+
+/** `header`: a table of header names to a value or a list of values. */
+function hostHeaders(file: string, hv: TomlValue | undefined): Record<string, string[]> {
+  if (hv === undefined) return {};
+  if (!isTable(hv)) throw new HostsConfigError(file, `"header" must be a table`);
+  return Object.fromEntries(Object.entries(hv).map(([k, v]) => [k, strings(file, `header.${k}`, v)]));
 }
 
 /**

@@ -316,37 +316,8 @@ export async function loadArchive(
   const lease = await createLease(conn, { id: `cdrv-load-${crypto.randomUUID()}`, expireMs: 60 * 60_000 });
   try {
     const held: string[] = [];
-    let target: Descriptor | undefined;
-    if (a.has("index.json")) {
-      const c = (await ociCandidates(a)).find((x) => x.names.includes(name));
-      for (const x of await ociCandidates(a)) held.push(...x.names);
-      if (c) {
-        target = c.target;
-        if (target.mediaType === OCI_INDEX || target.mediaType === DOCKER_LIST) {
-          const index = await a.json<{ manifests?: IndexEntry[] }>(blobPath(target.digest));
-          const chosen = selectManifest(index, opts.platform ?? defaultPlatform());
-          if (!chosen) {
-            throw new LoadError(`the archive's index for ${name} has no manifest for this platform`);
-          }
-          await writeOciManifest(conn, lease, a, chosen.desc, opts.signal);
-          await writeBlob(conn, lease, target, () => a.chunks(blobPath(target!.digest)), {
-            [`containerd.io/gc.ref.content.m.${chosen.position}`]: chosen.desc.digest,
-          }, opts.signal);
-        } else if (target.mediaType === OCI_MANIFEST || target.mediaType === DOCKER_MANIFEST) {
-          await writeOciManifest(conn, lease, a, target, opts.signal);
-        } else throw new LoadError(`${name} in the archive has unsupported media type ${target.mediaType}`);
-      }
-    }
-    if (!target && a.has("manifest.json")) {
-      const entries = await a.json<{ Config: string; RepoTags?: string[]; Layers: string[] }[]>(
-        "manifest.json",
-      );
-      for (const e of entries) {
-        const names = (e.RepoTags ?? []).map(normalized).filter((n): n is string => n !== undefined);
-        held.push(...names);
-        if (!target && names.includes(name)) target = await writeDockerSave(conn, lease, a, e, opts.signal);
-      }
-    }
+    const target = await importOci(conn, lease, a, name, held, opts) ??
+      await importDockerSave(conn, lease, a, name, held, opts);
     if (!target) {
       if (!a.has("index.json") && !a.has("manifest.json")) {
         throw new LoadError(
@@ -365,4 +336,55 @@ export async function loadArchive(
     a.close();
     await deleteLease(conn, lease).catch(() => {});
   }
+}
+
+/**
+ * An OCI layout archive (index.json): writes the blobs of the image named `name` (for an index, the
+ * platform's manifest and the index) and returns its descriptor; adds every name the archive holds to `held`.
+ */
+async function importOci(
+  conn: Containerd,
+  lease: string,
+  a: Archive,
+  name: string,
+  held: string[],
+  opts: LoadOptions,
+): Promise<Descriptor | undefined> {
+  if (!a.has("index.json")) return undefined;
+  const candidates = await ociCandidates(a);
+  for (const x of candidates) held.push(...x.names);
+  const target = candidates.find((x) => x.names.includes(name))?.target;
+  if (!target) return undefined;
+  if (target.mediaType === OCI_INDEX || target.mediaType === DOCKER_LIST) {
+    const index = await a.json<{ manifests?: IndexEntry[] }>(blobPath(target.digest));
+    const chosen = selectManifest(index, opts.platform ?? defaultPlatform());
+    if (!chosen) throw new LoadError(`the archive's index for ${name} has no manifest for this platform`);
+    await writeOciManifest(conn, lease, a, chosen.desc, opts.signal);
+    await writeBlob(conn, lease, target, () => a.chunks(blobPath(target.digest)), {
+      [`containerd.io/gc.ref.content.m.${chosen.position}`]: chosen.desc.digest,
+    }, opts.signal);
+  } else if (target.mediaType === OCI_MANIFEST || target.mediaType === DOCKER_MANIFEST) {
+    await writeOciManifest(conn, lease, a, target, opts.signal);
+  } else throw new LoadError(`${name} in the archive has unsupported media type ${target.mediaType}`);
+  return target;
+}
+
+/** A `docker save` archive (manifest.json): writes the image tagged `name`; adds every tag to `held`. */
+async function importDockerSave(
+  conn: Containerd,
+  lease: string,
+  a: Archive,
+  name: string,
+  held: string[],
+  opts: LoadOptions,
+): Promise<Descriptor | undefined> {
+  if (!a.has("manifest.json")) return undefined;
+  const entries = await a.json<{ Config: string; RepoTags?: string[]; Layers: string[] }[]>("manifest.json");
+  let target: Descriptor | undefined;
+  for (const e of entries) {
+    const names = (e.RepoTags ?? []).map(normalized).filter((n): n is string => n !== undefined);
+    held.push(...names);
+    if (!target && names.includes(name)) target = await writeDockerSave(conn, lease, a, e, opts.signal);
+  }
+  return target;
 }

@@ -789,34 +789,17 @@ export async function localImage(
   name: string,
   opts: { snapshotter: string; platform?: Platform; signal?: AbortSignal; logger?: Logger },
 ): Promise<ImageInfo | undefined> {
-  const img = await getImage(conn, name, { signal: opts.signal });
-  if (!img) return undefined;
-  const platform = opts.platform ?? defaultPlatform();
-  const rootBytes = await readIfPresent(conn, img.target.digest, opts.signal);
-  if (!rootBytes) return undefined;
-  let manifestDesc: Descriptor = img.target;
-  let manifestBytes = rootBytes;
-  if (INDEX_TYPES.has(img.target.mediaType)) {
-    const chosen = selectManifest(json<IndexJson>(rootBytes), platform);
-    if (!chosen) return undefined;
-    manifestDesc = chosen.desc;
-    const b = await readIfPresent(conn, manifestDesc.digest, opts.signal);
-    if (!b) return undefined;
-    manifestBytes = b;
-  }
+  const found = await localBlobs(conn, name, opts.platform ?? defaultPlatform(), opts.signal);
+  if (!found) return undefined;
+  const { img, manifestDigest, configDesc, config, layers } = found;
   const fail = (d: string) => new PullError("registry", name, "(local)", d);
-  const manifest = json<ManifestJson>(manifestBytes);
-  const { config: configDesc, layers } = checkManifest(manifest, fail);
-  const configBytes = await readIfPresent(conn, configDesc.digest, opts.signal);
-  if (!configBytes) return undefined;
-  const config = json<ConfigJson>(configBytes);
   const diffIds = checkConfig(config, layers.length, fail);
   const chain = chainIds(diffIds);
   const top = chain[chain.length - 1];
   const info: ImageInfo = {
     name,
     target: { mediaType: img.target.mediaType, digest: img.target.digest, size: img.target.size },
-    manifestDigest: manifestDesc.digest,
+    manifestDigest,
     config: config.config ?? {},
     chainId: top,
     snapshotter: opts.snapshotter,
@@ -827,24 +810,56 @@ export async function localImage(
   for (const l of layers) {
     if (!(await contentInfo(conn, l.digest, { signal: opts.signal }))) return undefined;
   }
-  const ctx = new PullContext(
-    conn,
-    name,
-    "(local)",
-    opts.snapshotter,
-    opts.signal ?? new AbortController().signal,
-  );
+  await unpackLocal(conn, name, configDesc, layers, diffIds, opts);
+  return info;
+}
+
+/** The image record, its platform manifest and its config, read from the content store (or undefined). */
+async function localBlobs(conn: Containerd, name: string, platform: Platform, signal?: AbortSignal) {
+  const img = await getImage(conn, name, { signal });
+  if (!img) return undefined;
+  const rootBytes = await readIfPresent(conn, img.target.digest, signal);
+  if (!rootBytes) return undefined;
+  let manifestDesc: Descriptor = img.target;
+  let manifestBytes = rootBytes;
+  if (INDEX_TYPES.has(img.target.mediaType)) {
+    const chosen = selectManifest(json<IndexJson>(rootBytes), platform);
+    if (!chosen) return undefined;
+    manifestDesc = chosen.desc;
+    const b = await readIfPresent(conn, manifestDesc.digest, signal);
+    if (!b) return undefined;
+    manifestBytes = b;
+  }
+  const fail = (d: string) => new PullError("registry", name, "(local)", d);
+  const { config: configDesc, layers } = checkManifest(json<ManifestJson>(manifestBytes), fail);
+  const configBytes = await readIfPresent(conn, configDesc.digest, signal);
+  if (!configBytes) return undefined;
+  return {
+    img,
+    manifestDigest: manifestDesc.digest,
+    configDesc,
+    config: json<ConfigJson>(configBytes),
+    layers,
+  };
+}
+
+/** Unpacks present layer blobs under a lease and labels the config with the new snapshot chain. */
+async function unpackLocal(
+  conn: Containerd,
+  name: string,
+  configDesc: Descriptor,
+  layers: Descriptor[],
+  diffIds: string[],
+  opts: { snapshotter: string; signal?: AbortSignal; logger?: Logger },
+): Promise<void> {
+  const signal = opts.signal ?? new AbortController().signal;
+  const ctx = new PullContext(conn, name, "(local)", opts.snapshotter, signal);
+  const label = `containerd.io/gc.ref.snapshot.${opts.snapshotter}`;
   try {
     await ctx.begin(60 * 60_000);
-    await unpack(ctx, layers, diffIds, () => Promise.resolve());
-    await updateContentLabels(
-      conn,
-      configDesc.digest,
-      { [`containerd.io/gc.ref.snapshot.${opts.snapshotter}`]: top },
-      [`labels.containerd.io/gc.ref.snapshot.${opts.snapshotter}`],
-    );
+    const top = await unpack(ctx, layers, diffIds, () => Promise.resolve());
+    await updateContentLabels(conn, configDesc.digest, { [label]: top }, [`labels.${label}`]);
     await ctx.finish();
-    return info;
   } catch (e) {
     await ctx.cleanup(opts.logger);
     throw e instanceof PullError

@@ -262,6 +262,7 @@ export class RegistryClient {
     );
   }
 
+  /** A bearer token from the challenge's realm, anonymous or with `creds` (registered as a secret). */
   async #token(
     host: RegistryHost,
     params: Record<string, string>,
@@ -269,56 +270,22 @@ export class RegistryClient {
   ): Promise<string> {
     const realm = params.realm;
     if (!realm) throw this.#fail("auth", host, "the registry's bearer challenge names no realm");
-    const scope = params.scope || `repository:${this.ref.path}:pull`;
-    const st = this.#state.get(host)!;
-    const t = await this.#transport(st, host);
+    const where = URL.canParse(realm) ? new URL(realm).host : realm;
     let res: HttpResponse;
-    const where = (() => {
-      try {
-        return new URL(realm).host;
-      } catch {
-        return realm;
-      }
-    })();
     try {
-      if (creds && creds.username === "<token>") {
-        // An identity token from a credential helper: OAuth2 refresh-token grant.
-        const form = new URLSearchParams({
-          grant_type: "refresh_token",
-          refresh_token: creds.password,
-          service: params.service ?? "",
-          scope,
-          client_id: PLUGIN_NAME,
-        });
-        res = await t.request(realm, {
-          method: "POST",
-          headers: { "Content-Type": "application/x-www-form-urlencoded" },
-          body: form.toString(),
-          signal: this.opts.signal,
-        });
-      } else {
-        const u = new URL(realm);
-        if (params.service) u.searchParams.set("service", params.service);
-        u.searchParams.set("scope", scope);
-        const headers: Record<string, string> = {};
-        if (creds) {
-          headers["Authorization"] = `Basic ${basicValue(creds)}`;
-        }
-        res = await t.request(u.href, { method: "GET", headers, signal: this.opts.signal });
-      }
+      res = await this.#tokenRequest(host, params, creds);
     } catch (e) {
       if (this.opts.signal?.aborted) throw e;
       throw this.#fail("unreachable", host, `cannot reach the token service ${where}: ${describe(e)}`, e);
     }
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();
+      const user = creds && JSON.stringify(creds.username);
       throw this.#fail(
         "auth",
         host,
         creds
-          ? `authentication failed at ${where}: wrong username or password (user ${
-            JSON.stringify(creds.username)
-          })`
+          ? `authentication failed at ${where}: wrong username or password (user ${user})`
           : `the token service ${where} refused anonymous access`,
       );
     }
@@ -339,6 +306,39 @@ export class RegistryClient {
     if (!token) throw this.#fail("auth", host, `the token service ${where} sent no token`);
     registerSecret(token);
     return token;
+  }
+
+  /**
+   * The token request: an identity token from a credential helper as an OAuth2 refresh-token grant (POST),
+   * else a GET with the service and scope, and Basic credentials when there are any.
+   */
+  async #tokenRequest(
+    host: RegistryHost,
+    params: Record<string, string>,
+    creds: Credentials | undefined,
+  ): Promise<HttpResponse> {
+    const scope = params.scope || `repository:${this.ref.path}:pull`;
+    const t = await this.#transport(this.#state.get(host)!, host);
+    if (creds && creds.username === "<token>") {
+      const form = new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: creds.password,
+        service: params.service ?? "",
+        scope,
+        client_id: PLUGIN_NAME,
+      });
+      return await t.request(params.realm, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: form.toString(),
+        signal: this.opts.signal,
+      });
+    }
+    const u = new URL(params.realm);
+    if (params.service) u.searchParams.set("service", params.service);
+    u.searchParams.set("scope", scope);
+    const headers: Record<string, string> = creds ? { Authorization: `Basic ${basicValue(creds)}` } : {};
+    return await t.request(u.href, { method: "GET", headers, signal: this.opts.signal });
   }
 
   /** Endpoints with a capability, the preferred one first. */

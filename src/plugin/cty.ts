@@ -748,6 +748,13 @@ function write(w: Writer, value: CtyValue | undefined, type: CtyType, path: Path
       if (typeof value !== "boolean") throw refuse(path, value, type);
       return w.leaf(value);
   }
+  if ("object" in type) return writeObject(w, value, type, path, depth);
+  writeCollection(w, value, type, path, depth);
+}
+
+/** A list, set, tuple or map: a msgpack array (a set's elements once each) or a map with sorted keys. */
+function writeCollection(w: Writer, value: CtyValue, type: CtyType, path: Path, depth: number): void {
+  if (typeof type === "string") throw new TypeError(`encodeCty: not a collection type: ${describe(type)}`);
   if ("list" in type || "set" in type) {
     if (!Array.isArray(value)) throw refuse(path, value, type);
     const element = "list" in type ? type.list : type.set;
@@ -772,25 +779,30 @@ function write(w: Writer, value: CtyValue | undefined, type: CtyType, path: Path
     }
     return;
   }
-  if ("object" in type) {
-    if (!isPlainObject(value)) throw refuse(path, value, type);
-    const attrs = type.object;
-    const names = Object.keys(attrs).sort(compareCodePoints);
-    for (const key of Object.keys(value)) {
-      if (!Object.hasOwn(attrs, key)) {
-        throw new TypeError(
-          `encodeCty: ${prefix(attrStep(path, key))}not an attribute of ${expected(type)}`,
-        );
-      }
-    }
-    w.header("map", names.length);
-    for (const name of names) {
-      w.leaf(name);
-      write(w, Object.hasOwn(value, name) ? value[name] : null, attrs[name], attrStep(path, name), depth + 1);
-    }
-    return;
-  }
   throw new TypeError(`encodeCty: not a cty type: ${describe(type)}`);
+}
+
+/** An object: a msgpack map of every attribute of the type (absent ones nil), in code point order. */
+function writeObject(
+  w: Writer,
+  value: CtyValue,
+  type: { object: Record<string, CtyType>; optional?: string[] },
+  path: Path,
+  depth: number,
+): void {
+  if (!isPlainObject(value)) throw refuse(path, value, type);
+  const attrs = type.object;
+  const names = Object.keys(attrs).sort(compareCodePoints);
+  for (const key of Object.keys(value)) {
+    if (!Object.hasOwn(attrs, key)) {
+      throw new TypeError(`encodeCty: ${prefix(attrStep(path, key))}not an attribute of ${expected(type)}`);
+    }
+  }
+  w.header("map", names.length);
+  for (const name of names) {
+    w.leaf(name);
+    write(w, Object.hasOwn(value, name) ? value[name] : null, attrs[name], attrStep(path, name), depth + 1);
+  }
 }
 
 /** What the msgpack encoder should get for a cty number so that it writes what cty writes. */

@@ -10,7 +10,7 @@ import type { CtyValue } from "../schema/values.ts";
 
 /**
  * An example input; `config` is the task `config {}` block (read with readTaskConfig), `over` replaces
- * top-level parts.
+ * top-level parts. Table-like: one example value per field (the playground shows them as they are).
  *
  * @example
  * ```ts

@@ -279,8 +279,44 @@ const SYSCTL_RE = /^[a-z0-9_]+(?:\.[A-Za-z0-9_@:+-]+)+$/;
  */
 export function readTaskConfig(value: CtyValue): TaskConfig {
   const r = new Reader(SCOPE, value);
-  const image = r.requiredString("image");
+  const image = readImage(r);
+  const process = readProcess(r);
+  const security = readSecurity(r);
+  const namespaces = readNamespaces(r);
+  const hostNetwork = r.bool("host_network", false);
+  return {
+    ...image,
+    ...process,
+    ...security,
+    ...namespaces,
+    sysctl: readSysctl(r, hostNetwork, namespaces.ipcMode),
+    ulimit: readUlimits(r),
+    labels: readLabels(r),
+    runtime: readRuntime(r),
+    hostNetwork,
+    hostDns: r.bool("host_dns", true),
+    extraHosts: readExtraHosts(r),
+    devices: readDevices(r),
+    init: r.bool("init", false),
+    initPath: readInitPath(r),
+    memoryReservation: r.size("memory_reservation"),
+    memorySwap: readSwap(r),
+    memorySwappiness: r.integer("memory_swappiness", 0, 100),
+    cpuHardLimit: r.bool("cpu_hard_limit", false),
+    cpuCfsPeriod: r.integer("cpu_cfs_period", 1000, 1_000_000),
+    mounts: readMounts(r),
+    volumes: readVolumes(r),
+    load: readLoad(r, image.forcePull),
+    noNewPrivileges: readSecurityOpt(r),
+    oomScoreAdj: readOomScoreAdj(r),
+    groupAdd: readGroupAdd(r),
+    cgroupns: namespaceMode(r, "cgroupns", ["", "host", "private"]) as TaskConfig["cgroupns"],
+  };
+}
 
+/** `image`, `image_pull_timeout`, `auth`, `force_pull`. */
+function readImage(r: Reader): Pick<TaskConfig, "image" | "imagePullTimeoutMs" | "auth" | "forcePull"> {
+  const image = r.requiredString("image");
   const pullTimeout = r.string("image_pull_timeout") || "5m";
   const imagePullTimeoutMs = parseDuration(pullTimeout);
   if (imagePullTimeoutMs === undefined || imagePullTimeoutMs <= 0) {
@@ -289,18 +325,20 @@ export function readTaskConfig(value: CtyValue): TaskConfig {
       `${show(pullTimeout)} is not a positive duration; use a number with a unit such as "30s", "5m" or "1h"`,
     );
   }
-
   const authR = r.block("auth");
   const username = authR.string("username");
   const password = authR.string("password");
   if ((username === undefined) !== (password === undefined)) {
     throw r.error("auth", "needs both username and password");
   }
+  const auth = username !== undefined && password !== undefined ? { username, password } : undefined;
+  return { image, imagePullTimeoutMs, auth, forcePull: r.bool("force_pull", false) };
+}
 
-  const forcePull = r.bool("force_pull", false);
+/** `command`, `args`, `entrypoint`, `cwd`, `hostname`. */
+function readProcess(r: Reader): Pick<TaskConfig, "command" | "args" | "entrypoint" | "cwd" | "hostname"> {
   const command = r.string("command") || undefined;
   const entrypoint = r.raw("entrypoint") === null ? undefined : r.strings("entrypoint");
-
   const cwd = r.string("cwd") || undefined;
   if (cwd !== undefined && !cwd.startsWith("/")) {
     throw r.error("cwd", `${show(cwd)} is not an absolute path; use a path such as "/app"`);
@@ -314,7 +352,19 @@ export function readTaskConfig(value: CtyValue): TaskConfig {
       } is not a hostname; use 1 to 63 letters, digits, ".", "-" or "_", starting and ending with a letter or digit`,
     );
   }
+  return {
+    command,
+    args: r.strings("args"),
+    entrypoint,
+    cwd: cwd === undefined ? undefined : cleanPath(cwd),
+    hostname,
+  };
+}
 
+/** `privileged`, `cap_add`, `cap_drop`, `seccomp`, `seccomp_profile`, `readonly_rootfs`. */
+function readSecurity(
+  r: Reader,
+): Pick<TaskConfig, "privileged" | "capAdd" | "capDrop" | "seccomp" | "seccompProfile" | "readonlyRootfs"> {
   const caps = (name: string) =>
     r.strings(name).map((c, i) => {
       const n = normalizeCapability(c);
@@ -326,9 +376,9 @@ export function readTaskConfig(value: CtyValue): TaskConfig {
       }
       return n;
     });
+  const privileged = r.bool("privileged", false);
   const capAdd = caps("cap_add");
   const capDrop = caps("cap_drop");
-
   const seccomp = r.bool("seccomp", true);
   const seccompProfile = r.string("seccomp_profile") || undefined;
   if (seccompProfile !== undefined && !seccomp) {
@@ -337,7 +387,18 @@ export function readTaskConfig(value: CtyValue): TaskConfig {
       `${show(seccompProfile)} is set while "seccomp" is false; remove one of them`,
     );
   }
+  return {
+    privileged,
+    capAdd,
+    capDrop,
+    seccomp,
+    seccompProfile,
+    readonlyRootfs: r.bool("readonly_rootfs", false),
+  };
+}
 
+/** `pids_limit`, `pid_mode`, `ipc_mode`, `shm_size`. */
+function readNamespaces(r: Reader): Pick<TaskConfig, "pidsLimit" | "pidMode" | "ipcMode" | "shmSize"> {
   const pidsRaw = r.integer("pids_limit", -1, 2 ** 31 - 1);
   const pidsLimit = pidsRaw === undefined || pidsRaw <= 0 ? undefined : pidsRaw;
   const pidMode = namespaceMode(r, "pid_mode", ["", "host"]) as TaskConfig["pidMode"];
@@ -349,10 +410,11 @@ export function readTaskConfig(value: CtyValue): TaskConfig {
   if (shmSize !== undefined && ipcMode === "host") {
     throw r.error("shm_size", `cannot be set with ipc_mode "host": the host's /dev/shm is shared`);
   }
+  return { pidsLimit, pidMode, ipcMode, shmSize };
+}
 
-  const hostNetwork = r.bool("host_network", false);
-  const sysctl = readSysctl(r, hostNetwork, ipcMode);
-  const ulimit = readUlimits(r);
+/** `labels`: none empty or under the reserved prefix. */
+function readLabels(r: Reader): Record<string, string> {
   const labels = r.stringMap("labels");
   for (const k of Object.keys(labels)) {
     if (k === "" || k.startsWith(RESERVED_LABEL_PREFIX)) {
@@ -362,7 +424,11 @@ export function readTaskConfig(value: CtyValue): TaskConfig {
       );
     }
   }
+  return labels;
+}
 
+/** `runtime`: a runtime name (io.containerd.runc.v2) or a shim's absolute path. */
+function readRuntime(r: Reader): string | undefined {
   const runtime = r.string("runtime") || undefined;
   if (
     runtime !== undefined && !RUNTIME_RE.test(runtime) &&
@@ -375,7 +441,11 @@ export function readTaskConfig(value: CtyValue): TaskConfig {
       } is not a containerd runtime; use a name such as "io.containerd.runc.v2" or a shim's absolute path`,
     );
   }
+  return runtime;
+}
 
+/** `init_path`: absolute; tini-static by default. */
+function readInitPath(r: Reader): string {
   const initPath = r.string("init_path") || "/usr/bin/tini-static";
   if (!initPath.startsWith("/")) {
     throw r.error(
@@ -383,55 +453,7 @@ export function readTaskConfig(value: CtyValue): TaskConfig {
       `${show(initPath)} is not an absolute path; use a path such as "/usr/bin/tini-static"`,
     );
   }
-
-  const memoryReservation = r.size("memory_reservation");
-  const memorySwap = readSwap(r);
-  const memorySwappiness = r.integer("memory_swappiness", 0, 100);
-  const cpuCfsPeriod = r.integer("cpu_cfs_period", 1000, 1_000_000);
-
-  return {
-    image,
-    imagePullTimeoutMs,
-    forcePull,
-    auth: username !== undefined && password !== undefined ? { username, password } : undefined,
-    command,
-    args: r.strings("args"),
-    entrypoint,
-    cwd: cwd === undefined ? undefined : cleanPath(cwd),
-    hostname,
-    privileged: r.bool("privileged", false),
-    capAdd,
-    capDrop,
-    seccomp,
-    seccompProfile,
-    readonlyRootfs: r.bool("readonly_rootfs", false),
-    pidsLimit,
-    pidMode,
-    ipcMode,
-    shmSize,
-    sysctl,
-    ulimit,
-    labels,
-    runtime,
-    hostNetwork,
-    hostDns: r.bool("host_dns", true),
-    extraHosts: readExtraHosts(r),
-    devices: readDevices(r),
-    init: r.bool("init", false),
-    initPath,
-    memoryReservation,
-    memorySwap,
-    memorySwappiness,
-    cpuHardLimit: r.bool("cpu_hard_limit", false),
-    cpuCfsPeriod,
-    mounts: readMounts(r),
-    volumes: readVolumes(r),
-    load: readLoad(r, forcePull),
-    noNewPrivileges: readSecurityOpt(r),
-    oomScoreAdj: readOomScoreAdj(r),
-    groupAdd: readGroupAdd(r),
-    cgroupns: namespaceMode(r, "cgroupns", ["", "host", "private"]) as TaskConfig["cgroupns"],
-  };
+  return initPath;
 }
 
 function readVolumes(r: Reader): TaskVolume[] {

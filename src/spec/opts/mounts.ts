@@ -114,34 +114,40 @@ interface Tagged {
   what: string;
 }
 
+/** Every mount a task gets besides the base ones: Nomad's dirs and volume_mounts, then `mounts`, `volumes`. */
 function taskMounts(input: SpecInput): Tagged[] {
-  const { nomad, task, plugin } = input;
-  const out: Tagged[] = [];
-  const dir = (destination: string, source: string, what: string) =>
-    out.push({
-      mount: { destination, type: "bind", source, options: ["rbind", "rw", "rprivate"] },
-      option: "",
-      what,
-    });
-  dir("/alloc", nomad.dirs.alloc, "Nomad's alloc directory");
-  dir("/local", nomad.dirs.local, "Nomad's task directory");
-  dir("/secrets", nomad.dirs.secrets, "Nomad's secrets directory");
-  nomad.mounts.forEach((m) => {
+  return [...nomadMounts(input), ...configMounts(input)];
+}
+
+/** Nomad's alloc, local and secrets dirs and its volume_mounts. */
+function nomadMounts({ nomad }: SpecInput): Tagged[] {
+  const dir = (destination: string, source: string, what: string): Tagged => ({
+    mount: { destination, type: "bind", source, options: ["rbind", "rw", "rprivate"] },
+    option: "",
+    what,
+  });
+  const volumes = nomad.mounts.map((m): Tagged => {
     const prop = PROPAGATION[m.propagationMode ?? ""];
     if (prop === undefined) {
       throw new Error(`volume_mount ${m.taskPath}: unknown propagation mode ${show(m.propagationMode)}`);
     }
-    out.push({
-      mount: {
-        destination: cleanPath(m.taskPath),
-        type: "bind",
-        source: m.hostPath,
-        options: ["rbind", m.readonly ? "ro" : "rw", prop],
-      },
+    const options = ["rbind", m.readonly ? "ro" : "rw", prop];
+    return {
+      mount: { destination: cleanPath(m.taskPath), type: "bind", source: m.hostPath, options },
       option: "",
       what: `Nomad's volume_mount at ${m.taskPath}`,
-    });
+    };
   });
+  return [
+    dir("/alloc", nomad.dirs.alloc, "Nomad's alloc directory"),
+    dir("/local", nomad.dirs.local, "Nomad's task directory"),
+    dir("/secrets", nomad.dirs.secrets, "Nomad's secrets directory"),
+    ...volumes,
+  ];
+}
+
+/** The task config's `mounts` blocks and podman-style `volumes`, their sources checked against the policy. */
+function configMounts({ nomad, task, plugin }: SpecInput): Tagged[] {
   const checkSource = (option: string, written: string): string => {
     const source = mountSource(written, nomad.dirs.task);
     if (!plugin.volumesEnabled && !isWithin(source, nomad.dirs.task) && !isWithin(source, nomad.dirs.alloc)) {
@@ -155,37 +161,31 @@ function taskMounts(input: SpecInput): Tagged[] {
     }
     return source;
   };
-  task.mounts.forEach((m, i) => {
+  const mounts = task.mounts.map((m, i): Tagged => {
     const option = `mounts[${i}]`;
     if (m.type === "tmpfs") {
-      out.push({
+      return {
         mount: { destination: m.target, type: "tmpfs", source: "tmpfs", options: [...m.options] },
         option,
         what: option,
-      });
-      return;
+      };
     }
     const source = checkSource(`${option}.source`, m.source);
     const options = [...m.options];
     if (!options.includes("bind") && !options.includes("rbind")) options.unshift("rbind");
     if (!options.some((o) => PROPAGATION_OPTS.includes(o))) options.push("rprivate");
-    out.push({ mount: { destination: m.target, type: "bind", source, options }, option, what: option });
+    return { mount: { destination: m.target, type: "bind", source, options }, option, what: option };
   });
-  task.volumes.forEach((v, i) => {
+  const volumes = task.volumes.map((v, i): Tagged => {
     const option = `volumes[${i}]`;
-    const source = checkSource(option, v.source);
-    out.push({
-      mount: {
-        destination: v.target,
-        type: "bind",
-        source,
-        options: ["rbind", v.readonly ? "ro" : "rw", "rprivate"],
-      },
+    const options = ["rbind", v.readonly ? "ro" : "rw", "rprivate"];
+    return {
+      mount: { destination: v.target, type: "bind", source: checkSource(option, v.source), options },
       option,
       what: option,
-    });
+    };
   });
-  return out;
+  return [...mounts, ...volumes];
 }
 
 /** Sets mounts. */
