@@ -8,7 +8,11 @@
 import { Metrics as MetricsV1 } from "../gen/containerd/cgroups/v1/metrics.ts";
 import { Metrics as MetricsV2 } from "../gen/containerd/cgroups/v2/metrics.ts";
 
-/** One cgroup sample in nanoseconds and bytes; 0 for what the cgroup version does not report. */
+/**
+ * One cgroup sample in nanoseconds and bytes; 0 for what the cgroup version does not report. The same
+ * fields as src/wasm/stats.ts's `StatsSample`, declared here on purpose: src/containerd imports nothing
+ * outside itself (docs/architecture.md), and the driver hands one to the other (TypeScript checks they fit).
+ */
 export interface CgroupSample {
   /** sample time, nanoseconds (the caller's clock) */
   timeNs: number;

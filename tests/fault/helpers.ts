@@ -7,7 +7,8 @@
  * @module
  */
 import { call, type PluginProcess, startPlugin } from "../harness/plugin.ts";
-import { CTD_DIR, CTD_SOCK, driverOn, type TestDriver } from "../harness/driver.ts";
+import { CTD_DIR, CTD_SOCK, ctrIn, driverOn, type TestDriver } from "../harness/driver.ts";
+export { ctrIn };
 import { shortTempDir, TEST_TMP } from "../harness/services.ts";
 import { nomadTaskConfig } from "../harness/task.ts";
 import type { TaskConfig } from "../../src/gen/nomad/driver.ts";
@@ -57,18 +58,6 @@ export async function faultDriver(opts: {
   const d = driverOn(p, namespace);
   // driverOn's ctr talks to the run's containerd; point it at ours.
   return { ...d, sock, ctr: (...args: string[]) => ctrIn(sock, namespace, ...args) };
-}
-
-/** `ctr --address sock -n ns ...`; throws with stderr on failure. */
-export async function ctrIn(sock: string, ns: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("ctr", {
-    args: ["--address", sock, "-n", ns, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  if (!out.success) throw new Error(`ctr ${args.join(" ")}: ${dec.decode(out.stderr)}`);
-  return dec.decode(out.stdout);
 }
 
 /** What a namespace holds, as `ctr` lists it (header lines dropped). */

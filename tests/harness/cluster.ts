@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { NOMAD_BIN, nomadVersion, removeTree } from "./nomad.ts";
+import { type CliResult, NOMAD_BIN, nomadCli, nomadVersion, removeTree } from "./nomad.ts";
 import { ROOT } from "./plugin.ts";
 import { shortTempDir, stopChild, waitFor } from "./services.ts";
 
@@ -283,15 +283,8 @@ plugin "containerd-driver" {
   }
 
   /** Runs the nomad CLI against the server. */
-  async cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const out = await new Deno.Command(NOMAD_BIN, {
-      args,
-      env: { NOMAD_ADDR: this.addr },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const dec = new TextDecoder();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  cli(...args: string[]): Promise<CliResult> {
+    return nomadCli(this.addr, ...args);
   }
 
   /** The tail of every agent's log, for failure messages. */

@@ -42,6 +42,18 @@ export interface TestDriver {
   close(): Promise<void>;
 }
 
+/** `ctr --address sock -n ns ...`; throws with stderr on failure. */
+export async function ctrIn(sock: string, ns: string, ...args: string[]): Promise<string> {
+  const out = await new Deno.Command("ctr", {
+    args: ["--address", sock, "-n", ns, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  if (!out.success) throw new Error(`ctr ${args.join(" ")}: ${dec.decode(out.stderr)}`);
+  return dec.decode(out.stdout);
+}
+
 /** Starts the plugin and sets its config for the test containerd and a fresh namespace. */
 export async function startDriver(
   extraConfig: Record<string, CtyValue> = {},
@@ -63,16 +75,7 @@ export async function startDriver(
 
 /** Wraps an already configured plugin process. */
 export function driverOn(p: PluginProcess, namespace: string): TestDriver {
-  const ctr = async (...args: string[]) => {
-    const out = await new Deno.Command("ctr", {
-      args: ["--address", CTD_SOCK, "-n", namespace, ...args],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const dec = new TextDecoder();
-    if (!out.success) throw new Error(`ctr ${args.join(" ")}: ${dec.decode(out.stderr)}`);
-    return dec.decode(out.stdout);
-  };
+  const ctr = (...args: string[]) => ctrIn(CTD_SOCK, namespace, ...args);
   return {
     p,
     namespace,

@@ -21,6 +21,25 @@ export function nomadVersion(): Promise<string> {
     .catch((e) => `does not run: ${e}`);
 }
 
+/** What a CLI run gave. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the nomad CLI ({@linkcode NOMAD_BIN}) against the agent at `addr`. */
+export async function nomadCli(addr: string, ...args: string[]): Promise<CliResult> {
+  const out = await new Deno.Command(NOMAD_BIN, {
+    args,
+    env: { NOMAD_ADDR: addr },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
 /** Options for {@linkcode NomadAgent.start}. */
 export interface AgentOptions {
   /** Extra HCL appended to the override file (e.g. a plugin block). */
@@ -156,15 +175,8 @@ ${opts.hcl}
   }
 
   /** Runs the nomad CLI against this agent. */
-  async cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const out = await new Deno.Command(NOMAD_BIN, {
-      args,
-      env: { NOMAD_ADDR: this.addr },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const dec = new TextDecoder();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  cli(...args: string[]): Promise<CliResult> {
+    return nomadCli(this.addr, ...args);
   }
 
   /** Stops the agent (SIGINT, then SIGKILL after 20 s) and removes its directory. */
