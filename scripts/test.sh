@@ -158,6 +158,7 @@ if [ "${CDRV_TEST_SELINUX_VM:-$([ $# -eq 0 ] && echo 1 || echo 0)}" = 1 ]; then
   # Deno's JIT (V8) needs execmem, which the policy grants unconfined domains only with allow_execmem.
   "$CDRV_ROOT/scripts/selinux-vm.sh" run -- sh -c 'setsebool allow_execmem 1 && exec "$@"' _ \
     env CDRV_TEST_SKIP_SETUP=1 CDRV_TEST_SKIP_STATIC=1 CDRV_TEST_PREBUILT_IMAGES=1 CDRV_TEST_SELINUX_VM=0 \
+    CDRV_TEST_SLOW_FACTOR="${CDRV_TEST_SLOW_FACTOR:-4}" \
     ./scripts/test.sh tests/selinux/ 2>&1 |
     tee "$vmlog"
   vmrc=${PIPESTATUS[0]}

@@ -14,6 +14,8 @@ import { GRPCStdioClient } from "../../src/gen/goplugin/grpc_stdio.ts";
 import { GRPCBrokerClient } from "../../src/gen/goplugin/grpc_broker.ts";
 
 /** The repo root. */
+/** How much slower than a plain host the tests run here (CDRV_TEST_SLOW_FACTOR, default 1). */
+export const SLOW_FACTOR = Math.max(1, Number(Deno.env.get("CDRV_TEST_SLOW_FACTOR") ?? 1) || 1);
 export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 /** The built plugin binary (scripts/build.sh). */
 export const PLUGIN_BIN = Deno.env.get("CDRV_PLUGIN_BIN") ?? `${ROOT}/bin/containerd-driver`;
@@ -80,7 +82,9 @@ export async function startPlugin(opts: StartOptions = {}): Promise<PluginProces
     if (stdoutLines.length === 1) gotLine(l);
   });
   const status = child.status;
-  const timeoutMs = opts.timeoutMs ?? 15000;
+  // CDRV_TEST_SLOW_FACTOR stretches the waits where everything is slower, as in the SELinux VM under
+  // software emulation (TCG), where a plugin's start took over 15 s on a loaded host.
+  const timeoutMs = (opts.timeoutMs ?? 15000) * SLOW_FACTOR;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const handshake = await Promise.race([
     firstLine,
@@ -160,7 +164,7 @@ export function call<C extends grpc.Client, Res>(
   client: C,
   method: keyof C & string,
   req: unknown,
-  timeoutMs = 30000,
+  timeoutMs = 30000 * SLOW_FACTOR,
 ): Promise<Res> {
   return new Promise((resolve, reject) => {
     // deno-lint-ignore no-explicit-any -- generated clients' methods share this callback signature
