@@ -26,20 +26,22 @@ export function junitTests(xml: string): { name: string; failed: boolean; failed
     isArray: (name) => name === "testsuite" || name === "testcase",
   });
   const doc = parser.parse(xml);
+  // Deno writes a test's steps as test cases named "<test> > <step>", and under the file that called
+  // t.step (a shared helper's file, not always the test's): steps are matched by name over the whole report.
+  const cases: (TestCase & { suite: string })[] = (doc.testsuites?.testsuite ?? [])
+    .flatMap((suite: { name: string; testcase?: TestCase[] }) =>
+      (suite.testcase ?? []).map((c) => ({ ...c, suite: suite.name }))
+    );
+  const isStepOf = (c: TestCase, p: TestCase) => p !== c && c.name.startsWith(`${p.name} > `);
   const out: { name: string; failed: boolean; failedSteps: string[] }[] = [];
-  for (const suite of doc.testsuites?.testsuite ?? []) {
-    const cases: TestCase[] = suite.testcase ?? [];
-    // Deno writes a test's steps as test cases named "<test> > <step>", after the test itself.
-    const tops = cases.filter((c) => !cases.some((p) => p !== c && c.name.startsWith(`${p.name} > `)));
-    for (const t of tops) {
-      if (t.skipped !== undefined) continue;
-      const steps = cases.filter((c) => c.name.startsWith(`${t.name} > `) && c.failure !== undefined);
-      out.push({
-        name: `${suite.name}: ${t.name}`,
-        failed: t.failure !== undefined || steps.length > 0,
-        failedSteps: steps.map((s) => s.name.slice(t.name.length + 3)),
-      });
-    }
+  for (const t of cases.filter((c) => !cases.some((p) => isStepOf(c, p)))) {
+    if (t.skipped !== undefined) continue;
+    const steps = cases.filter((c) => isStepOf(c, t) && c.failure !== undefined);
+    out.push({
+      name: `${t.suite}: ${t.name}`,
+      failed: t.failure !== undefined || steps.length > 0,
+      failedSteps: steps.map((s) => s.name.slice(t.name.length + 3)),
+    });
   }
   return out;
 }

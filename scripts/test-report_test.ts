@@ -25,15 +25,24 @@ const XML = `<?xml version="1.0" encoding="UTF-8"?>
     <testsuite name="./b_test.ts" tests="1" disabled="0" errors="0" failures="0">
         <testcase name="alone" classname="./b_test.ts" time="0.001" line="1" col="6">
         </testcase>
+        <testcase name="with a helper&apos;s steps" classname="./b_test.ts" time="0.001" line="2" col="6">
+        </testcase>
+    </testsuite>
+    <testsuite name="./helper.ts" tests="1" disabled="0" errors="0" failures="0">
+        <testcase name="with a helper&apos;s steps &gt; made by the helper" classname="./helper.ts" time="0.001" line="9" col="6">
+            <failure message="x">x</failure>
+        </testcase>
     </testsuite>
 </testsuites>`;
 
-Deno.test("junitTests: top-level tests counted, steps folded into their test, skipped ones left out", () => {
+Deno.test("junitTests: top-level tests counted, steps (wherever written) folded into their test, skipped ones left out", () => {
   assertEquals(junitTests(XML), [
     { name: "./a_test.ts: one", failed: false, failedSteps: [] },
     { name: "./a_test.ts: two", failed: true, failedSteps: ["s2"] },
     { name: "./a_test.ts: three", failed: true, failedSteps: [] },
     { name: "./b_test.ts: alone", failed: false, failedSteps: [] },
+    // A step is written under the file that called t.step (here a shared helper's), not its test's.
+    { name: "./b_test.ts: with a helper's steps", failed: true, failedSteps: ["made by the helper"] },
   ]);
 });
 

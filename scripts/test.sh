@@ -135,6 +135,7 @@ rc=${PIPESTATUS[0]}
 # Counted from deno's JUnit report (scripts/test-report.ts, which also prints the fault summary); its
 # last line is "<passed> <failed>". No report (killed, crashed) counts as a failure.
 report=$(deno run --no-prompt --allow-read="$TESTDIR" scripts/test-report.ts "$junit" "$TESTDIR/fault-summary.jsonl")
+cp "$junit" "$CDRV_CACHE/last-junit.xml" 2>/dev/null
 set -e
 printf '%s\n' "$report" | sed '$d'
 read -r p f <<<"$(tail -1 <<<"$report")"
