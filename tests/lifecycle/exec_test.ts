@@ -270,3 +270,42 @@ Deno.test("exec: an exec that cannot start fails at once with the runtime's reas
     await Deno.remove(sockDir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("exec: 40 execs waiting for output at once leave the plugin responsive, and all finish whole", async () => {
+  const sockDir = await shortTempDir("cdrv-ex-");
+  const d = await startDriver({}, { socketDir: sockDir });
+  const t = await makeTask({ config: { image: BUSYBOX, command: "/bin/sleep", args: ["300"] } });
+  try {
+    await d.start(t.config);
+    const id = t.config.id;
+    const N = 40;
+    // Each exec prints, then stays silent for 4 s: its output FIFOs wait with nothing to read.
+    const sessions = Array.from(
+      { length: N },
+      (_, i) => streamOnce(d, id, ["/bin/sh", "-c", `echo start-${i}; sleep 4; echo end-${i} >&2`]),
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    // Meanwhile the plugin still does file work (a new exec makes a FIFO dir) and answers.
+    const t0 = performance.now();
+    const probe = await call<typeof d.p.driver, ExecTaskResponse>(d.p.driver, "execTask", {
+      taskId: id,
+      command: ["/bin/echo", "still answering"],
+      timeout: { seconds: 20n, nanos: 0 },
+    });
+    const ms = Math.round(performance.now() - t0);
+    console.log(`ExecTask while ${N} execs wait for output: ${ms} ms`);
+    assertEquals(dec.decode(probe.stdout), "still answering\n");
+    const ends = await Promise.all(sessions);
+    for (const [i, s] of ends.entries()) {
+      assertEquals([s.error, s.exit, s.out], [undefined, 0, `start-${i}\nend-${i}\n`], `exec ${i}`);
+    }
+    assert(ms < 4000, `ExecTask took ${ms} ms while the others waited: the plugin's file I/O stalled`);
+    assertEquals(await fifoDirs(sockDir), [], "exec FIFOs left behind");
+    await d.destroy(id, true);
+  } finally {
+    await d.close();
+    await t.cleanup();
+    await purgeNamespace(d.namespace);
+    await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+  }
+});
