@@ -23,6 +23,11 @@ async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
 }
 
+/** Whether a cgroup dir exists (Deno touches nothing under /sys/fs/cgroup without all permissions). */
+async function cgroupDir(path: string): Promise<boolean> {
+  return (await bash(`test -d '${path}'`, {})).code === 0;
+}
+
 Deno.test("CDRV_NOMAD_BIN: nothing is built; the demo runs under that Nomad and ends with PONG", async (t) => {
   const dir = await shortTempDir("cdrv-nb-");
   const copy = `${dir}/elsewhere/nomad`;
@@ -38,10 +43,10 @@ Deno.test("CDRV_NOMAD_BIN: nothing is built; the demo runs under that Nomad and 
     CDRV_DEMO_REGISTRY_PORT: String(base + 310),
   };
   // Another agent's cgroup dir, made after the demo started: the demo's stop must leave it.
-  const v2 = await exists("/sys/fs/cgroup/cgroup.controllers");
+  const v2 = (await bash("test -f /sys/fs/cgroup/cgroup.controllers", {})).code === 0;
   const decoyParent = v2 ? "/sys/fs/cgroup/nomad.slice" : "/sys/fs/cgroup/cpuset/nomad";
   const decoy = `${decoyParent}/cdrv-decoy-${crypto.randomUUID().slice(0, 6)}`;
-  const parentWasThere = await exists(decoyParent);
+  const parentWasThere = await cgroupDir(decoyParent);
   try {
     await t.step("the install step uses the binary and builds nothing", async () => {
       const cache = `${dir}/empty-cache`;
@@ -71,13 +76,13 @@ Deno.test("CDRV_NOMAD_BIN: nothing is built; the demo runs under that Nomad and 
       assertEquals(exe.stdout.trim(), copy, "the demo's agent is not the given binary");
       const cgroups = await bash(`find /sys/fs/cgroup -maxdepth 3 -type d -name "cdrv-demo-nomad*"`, {});
       console.log(`demo agent's cgroup parent dirs: ${cgroups.stdout.trim().split("\n").join(" ")}`);
-      await Deno.mkdir(decoy, { recursive: true });
+      assertEquals((await bash(`mkdir -p '${decoy}'`, {})).code, 0, "cannot make the decoy cgroup dir");
     });
 
     await t.step("./scripts/demo.sh stop removes what the demo made, and only that", async () => {
       const r = await bash("./scripts/demo.sh stop", demoEnv);
       assertEquals(r.code, 0, r.stderr);
-      assertEquals(await exists(decoy), true, "the demo's stop removed another agent's cgroup dir");
+      assertEquals(await cgroupDir(decoy), true, "the demo's stop removed another agent's cgroup dir");
       const left = await bash(
         `find /sys/fs/cgroup -maxdepth 3 -type d \\( -name "cdrv-demo-nomad*" -o -name nomad-demo \\)`,
         {},
@@ -92,8 +97,10 @@ Deno.test("CDRV_NOMAD_BIN: nothing is built; the demo runs under that Nomad and 
     });
   } finally {
     if (await exists(demoDir)) await bash("./scripts/demo.sh stop", demoEnv);
-    await Deno.remove(decoy).catch(() => {});
-    if (!parentWasThere) await Deno.remove(decoyParent).catch(() => {});
+    await bash(
+      `rmdir '${decoy}' 2>/dev/null; ${parentWasThere ? "" : `rmdir '${decoyParent}' 2>/dev/null;`} true`,
+      {},
+    );
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
