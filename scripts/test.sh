@@ -106,6 +106,9 @@ cdrv_log "test services up in $((SECONDS - t0)) s"
 export CDRV_TEST_DIR=$TESTDIR
 # Every temp dir a test makes lands in the run's dir, removed at the end whatever happened.
 export TMPDIR=$TESTDIR
+# The plugin's private socket dirs too (the launcher prefers $XDG_RUNTIME_DIR to /run): the fault tests kill
+# plugins, and what a killed plugin leaves must go with the run. tests/release checks the /run default.
+export XDG_RUNTIME_DIR=$TESTDIR
 export CDRV_TEST_CONTAINERD_DIR=$TESTDIR/ctd
 export CDRV_TEST_CONTAINERD_SOCK=$TESTDIR/ctd/containerd.sock
 export CDRV_TEST_PORT_BASE=$BASE

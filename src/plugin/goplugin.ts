@@ -87,6 +87,8 @@ export interface PluginServer {
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
   socketDir: string;
+  /** The socket's file name; by default one unique in a shared directory (pid and a random part). */
+  socketName?: string;
   logger: Logger;
   services: Service[];
   /** Runs after controller Shutdown, before the server closes. */
@@ -116,9 +118,8 @@ type OpenStreams = Set<
  * ```
  */
 export async function serve(opts: ServeOptions): Promise<PluginServer> {
-  const socketPath = `${opts.socketDir}/containerd-driver-${Deno.pid}-${
-    crypto.randomUUID().slice(0, 8)
-  }.sock`;
+  const name = opts.socketName ?? `containerd-driver-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.sock`;
+  const socketPath = `${opts.socketDir}/${name}`;
   const server = new grpc.Server({
     "grpc.max_receive_message_length": 64 * 1024 * 1024,
     "grpc.max_send_message_length": 64 * 1024 * 1024,

@@ -10,6 +10,7 @@ import { assert, assertEquals, assertMatch, assertRejects } from "../harness/ass
 import { BUSYBOX, CTD_DIR, details, purgeNamespace, type TestDriver } from "../harness/driver.ts";
 import type { DriverTaskEvent } from "../../src/gen/nomad/driver.ts";
 import type { CtyValue } from "../../src/schema/values.ts";
+import { TEST_TMP } from "../harness/services.ts";
 import {
   alive,
   assertEmpty,
@@ -150,7 +151,7 @@ Deno.test({
         await refused(d, { image: BUSYBOX, seccomp_profile: up, ...SLEEP }, sandbox);
         // The same profile with the directory granted: accepted, and the task runs under it.
         const granted = await faultDriver({
-          extraPaths: `${CTD_DIR}:/tmp:${outside}`,
+          extraPaths: `${CTD_DIR}:${TEST_TMP}:${outside}`,
           namespace: d.namespace,
         });
         drivers.push(granted);

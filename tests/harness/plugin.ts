@@ -187,3 +187,9 @@ export function logLines(p: PluginProcess): Record<string, unknown>[] {
     }
   });
 }
+
+/** The command line (argv) of a process, read through cat (Deno reads /proc only with all permissions). */
+export async function cmdline(pid: number): Promise<string[]> {
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/cmdline`], stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).split("\0").filter(Boolean);
+}
