@@ -5,14 +5,18 @@
 #
 #   ./scripts/build.sh            build (installs Deno and the codegen tools into the cache if needed)
 #   ./scripts/build.sh --no-codegen   skip codegen (src/gen is committed)
+#   ./scripts/build.sh --release  the bundle form (never deno compile), then scripts/release.sh: the
+#                                 archives, the .deb and SHA256SUMS in dist/
 source "$(dirname "$0")/lib/common.sh"
 source "$CDRV_ROOT/scripts/lib/install.sh"
 cd "$CDRV_ROOT"
 
 codegen=1
+release=0
 for a in "$@"; do
   case $a in
   --no-codegen) codegen=0 ;;
+  --release) release=1 ;;
   *) echo "build.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -44,7 +48,7 @@ mapfile -t COMPILE_FLAGS < <(sandbox compile-flags /run/containerd-driver "$(pri
 
 # Everything is written beside its final name and renamed into place, so a running test or agent
 # never sees a half-written plugin.
-if [ "${CDRV_TRY_COMPILE:-1}" = 1 ] &&
+if [ "${CDRV_TRY_COMPILE:-1}" = 1 ] && [ $release = 0 ] &&
   timeout 120 "$deno" compile --quiet --cached-only --no-prompt -o bin/containerd-driver.compiled.$$ \
     "${COMPILE_FLAGS[@]}" mod.ts >/dev/null 2>&1; then
   mv bin/containerd-driver.compiled.$$ bin/containerd-driver
@@ -70,3 +74,4 @@ else
   mv -f bin/containerd-driver.$$ bin/containerd-driver
   cdrv_log "build: deno compile unavailable (offline); bundle $(du -h bin/containerd-driver.js | cut -f1) + launcher → bin/containerd-driver"
 fi
+[ $release = 0 ] || "$CDRV_ROOT/scripts/release.sh"
