@@ -101,7 +101,7 @@ tarball() {
   local name="containerd-driver_${version}_linux_$1"
   tree "$1" "$2" "$work/$name" || return 1
   tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -C "$work" -cf - "$name" |
-    gzip -n -9 >"$out/$name.tar.gz"
+    gzip -n >"$out/$name.tar.gz"
   cdrv_log "release: $out/$name.tar.gz ($(du -h "$out/$name.tar.gz" | cut -f1))"
 }
 
@@ -124,7 +124,7 @@ Description: Nomad task driver for containerd (with its own Deno runtime)
  symlink there into your plugin_dir. See /usr/lib/containerd-driver/README.md.
 EOF
   find "$root" -exec touch -h -d "@$epoch" {} +
-  dpkg-deb --root-owner-group -Zgzip --build "$root" "$out/containerd-driver_${version}_$arch.deb" >/dev/null
+  dpkg-deb --root-owner-group -Zgzip -z6 --build "$root" "$out/containerd-driver_${version}_$arch.deb" >/dev/null
   cdrv_log "release: $out/containerd-driver_${version}_$arch.deb"
 }
 

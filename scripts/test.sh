@@ -12,9 +12,13 @@ source "$CDRV_ROOT/scripts/lib/images.sh"
 source "$CDRV_ROOT/scripts/lib/nomadnet.sh"
 cd "$CDRV_ROOT"
 
+# The release tests (tests/release) need the artifacts in dist/: then the build is the release build.
+release=()
+[ $# -eq 0 ] && release=(--release)
+for a in "$@"; do case $a in tests/release* | ./tests/release*) release=(--release) ;; esac; done
 if [ "${CDRV_TEST_SKIP_SETUP:-0}" != 1 ]; then
   "$CDRV_ROOT/scripts/setup.sh"
-  "$CDRV_ROOT/scripts/build.sh"
+  "$CDRV_ROOT/scripts/build.sh" "${release[@]}"
 fi
 
 passed=0

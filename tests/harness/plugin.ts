@@ -41,6 +41,8 @@ export interface PluginProcess {
 /** Options for {@linkcode startPlugin}. */
 export interface StartOptions {
   env?: Record<string, string>;
+  /** The plugin executable (default {@linkcode PLUGIN_BIN}), e.g. an installed release's launcher. */
+  bin?: string;
   socketDir?: string;
   /** Milliseconds to wait for the handshake line. */
   timeoutMs?: number;
@@ -58,7 +60,7 @@ export interface StartOptions {
 export async function startPlugin(opts: StartOptions = {}): Promise<PluginProcess> {
   const socketDir = opts.socketDir ??
     await Deno.makeTempDir({ dir: Deno.env.get("CDRV_TEST_DIR") ?? "/tmp", prefix: "cdrv-sock-" });
-  const cmd = new Deno.Command(PLUGIN_BIN, {
+  const cmd = new Deno.Command(opts.bin ?? PLUGIN_BIN, {
     env: {
       [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE,
       PLUGIN_PROTOCOL_VERSIONS: "2",
