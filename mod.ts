@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { readHandshake, serve } from "./src/plugin/goplugin.ts";
+import { type PluginServer, readHandshake, serve } from "./src/plugin/goplugin.ts";
 import { Logger, parseLevel } from "./src/log/hclog.ts";
 import { Driver, driverServices } from "./src/driver/driver.ts";
 import { PLUGIN_NAME, PLUGIN_VERSION, versionLine } from "./src/version.ts";
@@ -61,7 +61,17 @@ async function main(): Promise<number> {
   const socketDir = ownDir ?? hs.socketDir;
   setFifoRoot(socketDir);
   const driver = new Driver(logger, facts, mhzPerCore, await Selinux.detect(logger));
-  const server = await serve({
+  // go-plugin hosts forward Ctrl-C to the whole process group; the host decides when we stop. Listening
+  // before the handshake line: a SIGTERM right after it still stops cleanly (the socket dir goes too).
+  const running: { server?: PluginServer; stopRequested?: boolean } = {};
+  Deno.addSignalListener("SIGINT", () => logger.debug("ignoring SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => {
+    logger.info("SIGTERM: stopping");
+    running.stopRequested = true;
+    driver.close();
+    running.server?.stop();
+  });
+  const server = running.server = await serve({
     socketDir,
     // A private dir holds one socket: a short name leaves room in the 107-byte limit of a socket path.
     socketName: ownDir ? "plugin.sock" : undefined,
@@ -70,14 +80,7 @@ async function main(): Promise<number> {
     onShutdown: () => driver.close(),
   });
   logger.info("containerd-driver started", { version: PLUGIN_VERSION, pid: Deno.pid });
-
-  // go-plugin hosts forward Ctrl-C to the whole process group; the host decides when we stop.
-  Deno.addSignalListener("SIGINT", () => logger.debug("ignoring SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => {
-    logger.info("SIGTERM: stopping");
-    driver.close();
-    server.stop();
-  });
+  if (running.stopRequested) server.stop();
   await server.done;
   logger.info("containerd-driver stopped");
   return 0;

@@ -21,15 +21,6 @@ export const CORE_PROTOCOL_VERSION = 1;
 /** Nomad's driver plugin protocol version. */
 export const APP_PROTOCOL_VERSION = 2;
 
-/** The environment variables the plugin reads (the launcher allows exactly these). */
-export const PLUGIN_ENV = [
-  MAGIC_COOKIE_KEY,
-  "PLUGIN_PROTOCOL_VERSIONS",
-  "PLUGIN_UNIX_SOCKET_DIR",
-  "PLUGIN_CLIENT_CERT",
-  "TMPDIR",
-] as const;
-
 /** What the handshake environment says: where to put the socket, or why we cannot run. */
 export type Handshake = { ok: true; socketDir: string } | { ok: false; message: string };
 

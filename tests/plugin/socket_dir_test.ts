@@ -23,6 +23,9 @@ Deno.test("socket in a private 0700 dir of its own, granted alone, removed after
       assert(grants.includes(own), grants.join());
       assert(!grants.includes(base) && !grants.includes("/tmp"), `the parent is granted: ${grants.join()}`);
     }
+    // Deno's own caches live beside it, in a dir of ours the plugin is not granted.
+    assertEquals((await Deno.stat(`${base}/containerd-driver.cache`)).mode! & 0o777, 0o700);
+    for (const grants of [read, write]) assert(!grants.some((g) => g.endsWith("containerd-driver.cache")));
     await call(p.controller, "shutdown", {});
     assertEquals((await p.status).code, 0);
     await assertRejects(() => Deno.stat(own), Deno.errors.NotFound);
@@ -63,5 +66,18 @@ Deno.test("without PLUGIN_UNIX_SOCKET_DIR the private dir is made under $XDG_RUN
   } finally {
     await p.close();
     await Deno.remove(xdg, { recursive: true });
+  }
+});
+
+Deno.test("a SIGTERM right after the handshake line still stops cleanly and removes the socket dir", async () => {
+  const base = await shortTempDir("cdrv-sd-");
+  const p = await startPlugin({ socketDir: base });
+  try {
+    p.child.kill("SIGTERM");
+    assertEquals((await p.status).code, 0);
+    await assertRejects(() => Deno.stat(parentOf(p.socketPath)), Deno.errors.NotFound);
+  } finally {
+    await p.close();
+    await Deno.remove(base, { recursive: true });
   }
 });

@@ -117,6 +117,94 @@ async function replaceFiles(op: string, newVersion: string): Promise<void> {
   }
 }
 
+/** What the steps share. */
+interface Ctx {
+  op: string;
+  agent: OperatorAgent;
+  secret: string;
+  /** Every plugin PID seen, for the /run check at the end. */
+  pids: number[];
+}
+
+/** The agent (and so the plugin) sees no build: the repo and $HOME/.cache are empty, no Deno on PATH. */
+async function checkHidden(a: OperatorAgent): Promise<void> {
+  const list = BUILD_PATHS.map((p) => `'${p}'`).join(" ");
+  const seen = await sh(
+    "nsenter",
+    ...["-t", String(a.child.pid), "-m", "--", "sh", "-c", `ls -A ${list}; command -v deno || true`],
+  );
+  assertEquals(seen.split("\n").filter((l) => l && !l.endsWith(":")), [], seen);
+}
+
+async function sandboxStep({ op, agent, secret, pids }: Ctx): Promise<void> {
+  const pid = (await agent.pluginPid())!;
+  assert(pid, "no plugin process under the agent");
+  pids.push(pid);
+  const flags = await checkCommandLine(agent, op, pid);
+  await probe(op, flags, secret, socketDirOf(flags), agent.dir);
+  await pluginRefuses(op, [secret, "/etc/shadow", "/root/.cache/containerd.sock"]);
+}
+
+async function redisStep({ agent: a }: Ctx): Promise<void> {
+  await Deno.writeTextFile(`${a.dir}/redis.nomad`, redisJob());
+  await a.cli("job", "run", "-detach", `${a.dir}/redis.nomad`);
+  const alloc = await a.runningAlloc("rel-redis");
+  const pong = await waitFor("PONG", async () => {
+    const r = await sh("redis-cli", "-p", String(REDIS_PORT), "ping").catch(() => "");
+    return r.trim() === "PONG" ? r.trim() : undefined;
+  }, 30_000);
+  assertEquals(pong, "PONG");
+  const logs = await waitFor("redis's log line", async () => {
+    const l = await a.cli("alloc", "logs", alloc, "redis");
+    return /Ready to accept connections/.test(l) ? l : undefined;
+  }, 15_000);
+  assertMatch(logs, /Ready to accept connections/);
+  const exec = await a.cli(
+    ...["alloc", "exec", "-i=false", "-t=false", "-task", "redis", alloc, "/bin/sh", "-c", "echo exec-ok"],
+  );
+  assertEquals(exec.trim(), "exec-ok");
+  await a.cli("job", "stop", "-detach", "-purge", "rel-redis");
+}
+
+async function upgradeStep({ op, agent: a, pids }: Ctx): Promise<void> {
+  await a.cli("job", "run", "-detach", `${ROOT}/tests/fixtures/jobs/seq.nomad`);
+  const alloc = await a.runningAlloc("seq");
+  await waitFor("log lines", async () => (await seqLines(a, alloc)) > 20, 20_000);
+  const oldPid = (await a.pluginPid())!;
+  pids.push(oldPid);
+  const upgraded = `${PLUGIN_VERSION}-upgrade`;
+  await replaceFiles(op, upgraded);
+  const before = await seqLines(a, alloc);
+  await a.restart();
+  await waitFor("the upgraded plugin's fingerprint", async () => {
+    return (await a.waitHealthy())["driver.containerd.plugin_version"] === upgraded;
+  }, 30_000);
+  const newPid = (await a.pluginPid())!;
+  pids.push(newPid);
+  assert(newPid !== oldPid);
+  await waitFor(
+    "more log lines after the upgrade",
+    async () => (await seqLines(a, alloc)) > before + 50,
+    20_000,
+  );
+  const st = await a.api<{ ClientStatus: string; TaskStates: Record<string, { Restarts: number }> }>(
+    `/v1/allocation/${alloc}`,
+  );
+  assertEquals(st.ClientStatus, "running");
+  assertEquals(st.TaskStates.w.Restarts, 0, "the task was restarted, not recovered");
+  console.log(`  upgraded: plugin ${oldPid} → ${newPid}; ${await seqLines(a, alloc)} log lines, none lost`);
+  await a.cli("job", "stop", "-detach", "-purge", "seq");
+}
+
+/** Every plugin the agent ran removed its private socket dir when it exited (removes any left, then fails). */
+async function checkRunClean(pids: number[]): Promise<void> {
+  const left = [...Deno.readDirSync("/run")].filter((e) =>
+    pids.some((p) => e.name.startsWith(`containerd-driver.${p}.`))
+  );
+  for (const e of left) await Deno.remove(`/run/${e.name}`, { recursive: true });
+  assertEquals(left.map((e) => e.name), [], "socket dirs left in /run");
+}
+
 Deno.test({
   name: "release: installed from the archive with no build around, sandboxed, runs redis, upgrades in place",
   sanitizeOps: false,
@@ -135,101 +223,20 @@ Deno.test({
         namespace,
         httpPort: PORT_BASE,
       });
-      const a = agent;
       const commit = (await Deno.readTextFile(`${op}/VERSION`)).match(/^commit (.*)$/m)![1];
-      const attrs = await a.waitHealthy();
+      const attrs = await agent.waitHealthy();
       assertEquals(attrs["driver.containerd.plugin_version"], PLUGIN_VERSION);
       assertEquals(attrs["driver.containerd.plugin_commit"], commit);
-      // The agent (and so the plugin) sees no build: the repo and $HOME/.cache are empty, no Deno on PATH.
-      const seen = await sh(
-        "nsenter",
-        "-t",
-        String(a.child.pid),
-        "-m",
-        "--",
-        "sh",
-        "-c",
-        `ls -A ${BUILD_PATHS.map((p) => `'${p}'`).join(" ")}; command -v deno || true`,
-      );
-      assertEquals(seen.split("\n").filter((l) => l && !l.endsWith(":")), [], seen);
-
+      await checkHidden(agent);
+      const ctx: Ctx = { op, agent, secret, pids };
       await t.step(
         "the installed plugin's sandbox: command line, a probe with its flags, its own checks",
-        async () => {
-          const pid = (await a.pluginPid())!;
-          assert(pid, "no plugin process under the agent");
-          pids.push(pid);
-          const flags = await checkCommandLine(a, op, pid);
-          await probe(op, flags, secret, socketDirOf(flags), a.dir);
-          await pluginRefuses(op, [secret, "/etc/shadow", "/root/.cache/containerd.sock"]);
-        },
+        () => sandboxStep(ctx),
       );
-
-      await t.step("a redis job starts, logs, answers PONG and execs", async () => {
-        await Deno.writeTextFile(`${a.dir}/redis.nomad`, redisJob());
-        await a.cli("job", "run", "-detach", `${a.dir}/redis.nomad`);
-        const alloc = await a.runningAlloc("rel-redis");
-        const pong = await waitFor("PONG", async () => {
-          const r = await sh("redis-cli", "-p", String(REDIS_PORT), "ping").catch(() => "");
-          return r.trim() === "PONG" ? r.trim() : undefined;
-        }, 30_000);
-        assertEquals(pong, "PONG");
-        const logs = await waitFor("redis's log line", async () => {
-          const l = await a.cli("alloc", "logs", alloc, "redis");
-          return /Ready to accept connections/.test(l) ? l : undefined;
-        }, 15_000);
-        assertMatch(logs, /Ready to accept connections/);
-        const exec = await a.cli(
-          "alloc",
-          "exec",
-          "-i=false",
-          "-t=false",
-          "-task",
-          "redis",
-          alloc,
-          "/bin/sh",
-          "-c",
-          "echo exec-ok",
-        );
-        assertEquals(exec.trim(), "exec-ok");
-        await a.cli("job", "stop", "-detach", "-purge", "rel-redis");
-      });
-
+      await t.step("a redis job starts, logs, answers PONG and execs", () => redisStep(ctx));
       await t.step(
         "upgrade: files replaced under a running task, agent restarted, task recovered, no log line lost",
-        async () => {
-          await a.cli("job", "run", "-detach", `${ROOT}/tests/fixtures/jobs/seq.nomad`);
-          const alloc = await a.runningAlloc("seq");
-          await waitFor("log lines", async () => (await seqLines(a, alloc)) > 20, 20_000);
-          const oldPid = (await a.pluginPid())!;
-          pids.push(oldPid);
-          const upgraded = `${PLUGIN_VERSION}-upgrade`;
-          await replaceFiles(op, upgraded);
-          const before = await seqLines(a, alloc);
-          await a.restart();
-          const attrs = await waitFor("the upgraded plugin's fingerprint", async () => {
-            const at = await a.waitHealthy();
-            return at["driver.containerd.plugin_version"] === upgraded ? at : undefined;
-          }, 30_000);
-          assertEquals(attrs["driver.containerd.plugin_version"], upgraded);
-          const newPid = (await a.pluginPid())!;
-          pids.push(newPid);
-          assert(newPid !== oldPid);
-          await waitFor(
-            "more log lines after the upgrade",
-            async () => (await seqLines(a, alloc)) > before + 50,
-            20_000,
-          );
-          const st = await a.api<{ ClientStatus: string; TaskStates: Record<string, { Restarts: number }> }>(
-            `/v1/allocation/${alloc}`,
-          );
-          assertEquals(st.ClientStatus, "running");
-          assertEquals(st.TaskStates.w.Restarts, 0, "the task was restarted, not recovered");
-          console.log(
-            `  upgraded: plugin ${oldPid} → ${newPid}; ${await seqLines(a, alloc)} log lines, none lost`,
-          );
-          await a.cli("job", "stop", "-detach", "-purge", "seq");
-        },
+        () => upgradeStep(ctx),
       );
     } finally {
       await agent?.stop();
@@ -237,11 +244,6 @@ Deno.test({
       await purgeNamespace(namespace);
       await Deno.remove(op.slice(0, op.lastIndexOf("/")), { recursive: true });
     }
-    // Every plugin the agent ran removed its private socket dir when it exited.
-    const left = [...Deno.readDirSync("/run")].filter((e) =>
-      pids.some((p) => e.name.startsWith(`containerd-driver.${p}.`))
-    );
-    for (const e of left) await Deno.remove(`/run/${e.name}`, { recursive: true });
-    assertEquals(left.map((e) => e.name), [], "socket dirs left in /run");
+    await checkRunClean(pids);
   },
 });

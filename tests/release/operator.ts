@@ -18,6 +18,8 @@ export const TAR_NAME = `containerd-driver_${PLUGIN_VERSION}_linux_amd64`;
 export const DEB = `${DIST}/containerd-driver_${PLUGIN_VERSION}_amd64.deb`;
 /** Paths of the build machine that must not appear in what ships, nor be visible to the operator's agent. */
 export const BUILD_PATHS = [ROOT, `${Deno.env.get("HOME")}/.cache`];
+/** Deno's cache dir the launcher makes beside the plugins' socket dirs (here: /run's). */
+export const RUN_CACHE = "/run/containerd-driver.cache";
 /** Ports of the release tests' agents. */
 export const PORT_BASE = Number(Deno.env.get("CDRV_TEST_PORT_BASE") ?? 15000) + 400;
 
@@ -57,6 +59,8 @@ export class OperatorAgent {
     readonly dir: string,
     public child: Deno.ChildProcess,
     readonly opts: OperatorAgentOptions,
+    /** Whether Deno's cache dir beside the plugins' socket dirs in /run was there before (else stop removes it). */
+    private readonly hadRunCache: boolean,
   ) {}
 
   /** The HTTP API address. */
@@ -78,7 +82,8 @@ export class OperatorAgent {
       `server = "https://registry-1.docker.io"\n\n[host."http://${registry}"]\n  capabilities = ["pull", "resolve"]\n`,
     );
     await Deno.writeTextFile(`${dir}/agent.hcl`, agentHcl(dir, opts));
-    const agent = new OperatorAgent(dir, spawnHidden(dir, opts), opts);
+    const hadRunCache = await Deno.stat(RUN_CACHE).then(() => true, () => false);
+    const agent = new OperatorAgent(dir, spawnHidden(dir, opts), opts, hadRunCache);
     await agent.waitHealthy();
     return agent;
   }
@@ -146,6 +151,7 @@ export class OperatorAgent {
     await stopChild(this.child);
     await killMarked(`CDRV_TEST_AGENT=${this.dir}`);
     await removeTree(this.dir);
+    if (!this.hadRunCache) await Deno.remove(RUN_CACHE, { recursive: true }).catch(() => {});
   }
 }
 
