@@ -53,6 +53,8 @@ TESTDIR=$(mktemp -d /tmp/cdrv-test.XXXXXX)
 # containerd groups task cgroups by namespace (/<namespace>/<id>); the tests' namespaces are named cdrv-*.
 cgroup_dirs() { find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -name 'cdrv-*' 2>/dev/null | sort; }
 CGROUPS_BEFORE=$(cgroup_dirs)
+# The release tests run plugins the operator's way, with their socket dirs and Deno's cache dir in /run.
+RUN_CACHE_BEFORE=$([ -e /run/containerd-driver.cache ] && echo 1 || echo 0)
 cdrv_nomadnet_snapshot "$TESTDIR/nomadnet"
 cleanup() {
   local rc=$?
@@ -75,6 +77,8 @@ cleanup() {
     find "$d" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
     rmdir "$d" 2>/dev/null
   done
+  # Deno's cache dir of those plugins, when this run made it (their socket dirs are checked by the tests).
+  [ "$RUN_CACHE_BEFORE" = 1 ] || rm -rf /run/containerd-driver.cache
   # Nomad's bridge networking (the e2e tests use it): its bridge and iptables chains, if we made them.
   cdrv_nomadnet_cleanup "$TESTDIR/nomadnet"
   # Anything a test left mounted under the run's dir (a Nomad alloc's secrets tmpfs after a crash).

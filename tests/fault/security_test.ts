@@ -176,7 +176,10 @@ Deno.test({
             details(err),
             /the Deno sandbox refused: Requires write access to "[^"]*cdrv-fault-outside-/,
           );
-          assertMatch(details(err), /Nomad's task dir .* CONTAINERD_DRIVER_EXTRA_PATHS/);
+          assertMatch(
+            details(err),
+            /Nomad's task dir .* add Nomad's data_dir to CONTAINERD_DRIVER_EXTRA_PATHS/,
+          );
           assert(!/--allow-write/.test(details(err)), details(err));
           await assertEmpty(d.sock, d.namespace, undefined, "after a refused start");
           const written = [...Deno.readDirSync(`${outside}/alloc/${x.config.name}`)];

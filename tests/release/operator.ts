@@ -51,6 +51,11 @@ export interface OperatorAgentOptions {
   /** containerd namespace of the plugin. */
   namespace: string;
   httpPort: number;
+  /**
+   * CONTAINERD_DRIVER_EXTRA_PATHS for the agent (default: containerd's dir and the agent's own dir, which
+   * holds its data_dir); `(agentDir) => string`.
+   */
+  extraPaths?: (agentDir: string) => string;
 }
 
 /** A one-node Nomad server + client (state on disk, so it can restart) in a namespace without the build. */
@@ -219,7 +224,7 @@ function spawnHidden(dir: string, o: OperatorAgentOptions, append = false): Deno
     env: {
       PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
       HOME: Deno.env.get("HOME") ?? "/root",
-      CONTAINERD_DRIVER_EXTRA_PATHS: `${o.containerdDir}:${dir}`,
+      CONTAINERD_DRIVER_EXTRA_PATHS: o.extraPaths ? o.extraPaths(dir) : `${o.containerdDir}:${dir}`,
       XDG_RUNTIME_DIR: "",
       TMPDIR: "",
       CDRV_TEST_AGENT: dir,
