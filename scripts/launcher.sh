@@ -12,8 +12,8 @@
 # PLUGIN_UNIX_SOCKET_DIR when the host names one, else $XDG_RUNTIME_DIR or /run when writable, else $TMPDIR;
 # it is the only directory of that parent the plugin may touch. The plugin removes it when it exits; the
 # ones a killed plugin left are removed at the next start. Deno's caches go to containerd-driver.cache
-# beside them. Other paths the plugin may read and write: the
-# definition's, plus CONTAINERD_DRIVER_EXTRA_PATHS (colon-separated; e.g. a Nomad data_dir under /tmp).
+# beside them. Other paths the plugin may read and write: the definition's, plus
+# CONTAINERD_DRIVER_EXTRA_PATHS (colon-separated; e.g. a Nomad data_dir under /tmp).
 self=$(readlink -f "$0")
 dir=$(dirname "$self")
 DENO=${CONTAINERD_DRIVER_DENO:-$dir/runtime/deno}
