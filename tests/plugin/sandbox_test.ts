@@ -42,3 +42,26 @@ Deno.test("a running plugin's deno command line carries exactly the definition's
     await p.close();
   }
 });
+
+Deno.test("the deno compile flags build.sh uses are the definition's", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      "--allow-read=scripts",
+      `${ROOT}/scripts/sandbox.ts`,
+      "compile-flags",
+      "/run/containerd-driver",
+      "pass",
+    ],
+    cwd: ROOT,
+    stdout: "piped",
+  }).output();
+  const flags = new TextDecoder().decode(out.stdout).trim().split("\n");
+  assertEquals(flags, permissionFlags({ socketDir: "/run/containerd-driver", credentialHelpers: ["pass"] }));
+  const build = await Deno.readTextFile(`${ROOT}/scripts/build.sh`);
+  assert(
+    /sandbox compile-flags /.test(build) && /"\$\{COMPILE_FLAGS\[@\]\}" mod\.ts/.test(build),
+    "build.sh does not compile with them",
+  );
+});
