@@ -2,17 +2,19 @@
  * containerd-driver: a Nomad task driver plugin that runs containers through containerd.
  *
  * Nomad execs this program with go-plugin's magic cookie; it then serves the driver's gRPC API on a
- * unix socket and announces it on stdout. Run by hand, it explains itself and exits 1.
+ * unix socket and announces it on stdout. Run by hand, it explains itself and exits 1; `--version` prints
+ * the version, the git commit and the Deno version and exits 0.
  *
  * @module
  */
-import { readHandshake, serve } from "./src/plugin/goplugin.ts";
+import { type PluginServer, readHandshake, serve } from "./src/plugin/goplugin.ts";
 import { Logger, parseLevel } from "./src/log/hclog.ts";
 import { Driver, driverServices } from "./src/driver/driver.ts";
-import { PLUGIN_NAME, PLUGIN_VERSION } from "./src/version.ts";
+import { PLUGIN_NAME, PLUGIN_VERSION, versionLine } from "./src/version.ts";
 import { readHostFacts } from "./src/driver/host.ts";
 import { Selinux } from "./src/driver/selinux.ts";
 import { setFifoRoot } from "./src/driver/exec.ts";
+import { SOCKET_DIR_ENV } from "./src/driver/sandbox.ts";
 
 function env(key: string): string | undefined {
   try {
@@ -22,7 +24,27 @@ function env(key: string): string | undefined {
   }
 }
 
+/**
+ * The launcher's private socket directory, if it made one: the plugin's own, removed whenever the process
+ * exits normally (a killed plugin's is removed by the next launcher start).
+ */
+function privateSocketDir(): string | undefined {
+  const dir = env(SOCKET_DIR_ENV);
+  if (!dir) return undefined;
+  globalThis.addEventListener("unload", () => {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch { /* already gone */ }
+  });
+  return dir;
+}
+
 async function main(): Promise<number> {
+  const ownDir = privateSocketDir();
+  if (Deno.args[0] === "--version") {
+    console.log(versionLine(Deno.version.deno));
+    return 0;
+  }
   const hs = readHandshake(env);
   if (!hs.ok) {
     console.error(hs.message);
@@ -36,23 +58,29 @@ async function main(): Promise<number> {
   console.error = (...a: unknown[]) => logger.error(a.map(String).join(" "));
 
   const { facts, mhzPerCore } = readHostFacts();
-  setFifoRoot(hs.socketDir);
+  const socketDir = ownDir ?? hs.socketDir;
+  setFifoRoot(socketDir);
   const driver = new Driver(logger, facts, mhzPerCore, await Selinux.detect(logger));
-  const server = await serve({
-    socketDir: hs.socketDir,
+  // go-plugin hosts forward Ctrl-C to the whole process group; the host decides when we stop. Listening
+  // before the handshake line: a SIGTERM right after it still stops cleanly (the socket dir goes too).
+  const running: { server?: PluginServer; stopRequested?: boolean } = {};
+  Deno.addSignalListener("SIGINT", () => logger.debug("ignoring SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => {
+    logger.info("SIGTERM: stopping");
+    running.stopRequested = true;
+    driver.close();
+    running.server?.stop();
+  });
+  const server = running.server = await serve({
+    socketDir,
+    // A private dir holds one socket: a short name leaves room in the 107-byte limit of a socket path.
+    socketName: ownDir ? "plugin.sock" : undefined,
     logger,
     services: driverServices(driver),
     onShutdown: () => driver.close(),
   });
   logger.info("containerd-driver started", { version: PLUGIN_VERSION, pid: Deno.pid });
-
-  // go-plugin hosts forward Ctrl-C to the whole process group; the host decides when we stop.
-  Deno.addSignalListener("SIGINT", () => logger.debug("ignoring SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => {
-    logger.info("SIGTERM: stopping");
-    driver.close();
-    server.stop();
-  });
+  if (running.stopRequested) server.stop();
   await server.done;
   logger.info("containerd-driver stopped");
   return 0;

@@ -40,8 +40,13 @@ stop() {
     rm -f "$DEMO/nomad.pid"
   fi
   # A plugin Nomad left behind (it does when it exits on an error) is ours: end it by PID.
+  # Its private socket dir (the launcher's, named in its environment) goes with it.
   for p in $(pgrep -f containerd-driver.js); do
-    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "CONTAINERD_DRIVER_EXTRA_PATHS=$DEMO" && kill -9 "$p"
+    env_of=$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null) || continue
+    grep -qxF "CONTAINERD_DRIVER_EXTRA_PATHS=$DEMO" <<<"$env_of" || continue
+    kill -9 "$p"
+    sockdir=$(sed -n 's/^CONTAINERD_DRIVER_SOCKET_DIR=//p' <<<"$env_of")
+    case $sockdir in */containerd-driver.$p.*) rm -rf "$sockdir" ;; esac
   done
   ctr --address "$DEMO/ctd/containerd.sock" -n nomad-demo tasks ls -q 2>/dev/null | while read -r t; do
     ctr --address "$DEMO/ctd/containerd.sock" -n nomad-demo tasks kill -a -s SIGKILL "$t" 2>/dev/null

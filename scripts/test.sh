@@ -12,9 +12,13 @@ source "$CDRV_ROOT/scripts/lib/images.sh"
 source "$CDRV_ROOT/scripts/lib/nomadnet.sh"
 cd "$CDRV_ROOT"
 
+# The release tests (tests/release) need the artifacts in dist/: then the build is the release build.
+release=()
+[ $# -eq 0 ] && release=(--release)
+for a in "$@"; do case $a in tests/release* | ./tests/release*) release=(--release) ;; esac; done
 if [ "${CDRV_TEST_SKIP_SETUP:-0}" != 1 ]; then
   "$CDRV_ROOT/scripts/setup.sh"
-  "$CDRV_ROOT/scripts/build.sh"
+  "$CDRV_ROOT/scripts/build.sh" "${release[@]}"
 fi
 
 passed=0
@@ -49,6 +53,8 @@ TESTDIR=$(mktemp -d /tmp/cdrv-test.XXXXXX)
 # containerd groups task cgroups by namespace (/<namespace>/<id>); the tests' namespaces are named cdrv-*.
 cgroup_dirs() { find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -name 'cdrv-*' 2>/dev/null | sort; }
 CGROUPS_BEFORE=$(cgroup_dirs)
+# The release tests run plugins the operator's way, with their socket dirs and Deno's cache dir in /run.
+RUN_CACHE_BEFORE=$([ -e /run/containerd-driver.cache ] && echo 1 || echo 0)
 cdrv_nomadnet_snapshot "$TESTDIR/nomadnet"
 cleanup() {
   local rc=$?
@@ -71,6 +77,8 @@ cleanup() {
     find "$d" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
     rmdir "$d" 2>/dev/null
   done
+  # Deno's cache dir of those plugins, when this run made it (their socket dirs are checked by the tests).
+  [ "$RUN_CACHE_BEFORE" = 1 ] || rm -rf /run/containerd-driver.cache
   # Nomad's bridge networking (the e2e tests use it): its bridge and iptables chains, if we made them.
   cdrv_nomadnet_cleanup "$TESTDIR/nomadnet"
   # Anything a test left mounted under the run's dir (a Nomad alloc's secrets tmpfs after a crash).
@@ -106,6 +114,9 @@ cdrv_log "test services up in $((SECONDS - t0)) s"
 export CDRV_TEST_DIR=$TESTDIR
 # Every temp dir a test makes lands in the run's dir, removed at the end whatever happened.
 export TMPDIR=$TESTDIR
+# The plugin's private socket dirs too (the launcher prefers $XDG_RUNTIME_DIR to /run): the fault tests kill
+# plugins, and what a killed plugin leaves must go with the run. tests/release checks the /run default.
+export XDG_RUNTIME_DIR=$TESTDIR
 export CDRV_TEST_CONTAINERD_DIR=$TESTDIR/ctd
 export CDRV_TEST_CONTAINERD_SOCK=$TESTDIR/ctd/containerd.sock
 export CDRV_TEST_PORT_BASE=$BASE

@@ -5,7 +5,7 @@ CDRV_APT_PACKAGES=(
   containerd runc containernetworking-plugins
   docker-registry apache2-utils skopeo umoci
   busybox-static tini jq iproute2 iptables
-  redis-server redis-tools openssl curl
+  redis-server redis-tools openssl curl file
   chromium
 )
 

@@ -41,3 +41,10 @@ cdrv_marked_pids() {
     if { tr '\0' '\n' <"$e"; } 2>/dev/null | grep -qxF "$1"; then echo "$p"; fi
   done
 }
+# cdrv_commit: the repo's commit (short), with "-dirty" when the work tree has changes; "unknown" outside git.
+cdrv_commit() {
+  local c
+  c=$(git -C "$CDRV_ROOT" rev-parse --short=12 HEAD 2>/dev/null) || { echo unknown; return; }
+  git -C "$CDRV_ROOT" diff --quiet HEAD -- 2>/dev/null || c="$c-dirty"
+  echo "$c"
+}

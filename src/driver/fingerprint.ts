@@ -1,5 +1,6 @@
 /**
- * One fingerprint of the node: is containerd there, which version, with which runtime and snapshotter.
+ * One fingerprint of the node: is containerd there, which version, with which runtime and snapshotter, and
+ * which plugin version answers.
  *
  * @module
  */
@@ -8,6 +9,7 @@ import type { Attribute } from "../gen/nomad/attribute.ts";
 import type { PluginConfig } from "./config.ts";
 import type { Containerd } from "../containerd/connection.ts";
 import { getVersion } from "../containerd/version.ts";
+import { PLUGIN_COMMIT, PLUGIN_VERSION } from "../version.ts";
 
 /** How often the fingerprint stream re-checks containerd. */
 export const FINGERPRINT_PERIOD_MS = 5000;
@@ -48,6 +50,8 @@ export async function fingerprint(config: PluginConfig | undefined, conn: Contai
         "driver.containerd.runtime": str(config.runtime),
         "driver.containerd.snapshotter": str(config.snapshotter),
         "driver.containerd.namespace": str(config.namespace),
+        "driver.containerd.plugin_version": str(PLUGIN_VERSION),
+        "driver.containerd.plugin_commit": str(PLUGIN_COMMIT),
       },
       health: Health.HEALTHY,
       healthDescription: "Healthy",

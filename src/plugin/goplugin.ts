@@ -21,15 +21,6 @@ export const CORE_PROTOCOL_VERSION = 1;
 /** Nomad's driver plugin protocol version. */
 export const APP_PROTOCOL_VERSION = 2;
 
-/** The environment variables the plugin reads (the launcher allows exactly these). */
-export const PLUGIN_ENV = [
-  MAGIC_COOKIE_KEY,
-  "PLUGIN_PROTOCOL_VERSIONS",
-  "PLUGIN_UNIX_SOCKET_DIR",
-  "PLUGIN_CLIENT_CERT",
-  "TMPDIR",
-] as const;
-
 /** What the handshake environment says: where to put the socket, or why we cannot run. */
 export type Handshake = { ok: true; socketDir: string } | { ok: false; message: string };
 
@@ -87,6 +78,8 @@ export interface PluginServer {
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
   socketDir: string;
+  /** The socket's file name; by default one unique in a shared directory (pid and a random part). */
+  socketName?: string;
   logger: Logger;
   services: Service[];
   /** Runs after controller Shutdown, before the server closes. */
@@ -116,9 +109,8 @@ type OpenStreams = Set<
  * ```
  */
 export async function serve(opts: ServeOptions): Promise<PluginServer> {
-  const socketPath = `${opts.socketDir}/containerd-driver-${Deno.pid}-${
-    crypto.randomUUID().slice(0, 8)
-  }.sock`;
+  const name = opts.socketName ?? `containerd-driver-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.sock`;
+  const socketPath = `${opts.socketDir}/${name}`;
   const server = new grpc.Server({
     "grpc.max_receive_message_length": 64 * 1024 * 1024,
     "grpc.max_send_message_length": 64 * 1024 * 1024,

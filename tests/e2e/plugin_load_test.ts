@@ -5,6 +5,7 @@ import { assert, assertEquals, assertMatch } from "../harness/assert.ts";
 import { NomadAgent } from "../harness/nomad.ts";
 import { PrivateContainerd, shortTempDir, waitFor } from "../harness/services.ts";
 import { FINGERPRINT_PERIOD_MS } from "../../src/driver/fingerprint.ts";
+import { PLUGIN_VERSION } from "../../src/version.ts";
 
 function pluginBlock(socket: string, extra = ""): string {
   return `plugin "containerd-driver" {
@@ -39,6 +40,7 @@ Deno.test("Nomad loads the plugin: detected, healthy, attributes; unhealthy and 
     assert((attrs["driver.containerd.containerd_revision"] ?? "").length > 0);
     assertEquals(attrs["driver.containerd.runtime"], "io.containerd.runc.v2");
     assertEquals(attrs["driver.containerd.snapshotter"], "overlayfs");
+    assertEquals(attrs["driver.containerd.plugin_version"], PLUGIN_VERSION);
     // The node's own attributes carry them too, for constraints.
     const node = await a.node();
     assertEquals(node.Attributes["driver.containerd-driver"], "1");

@@ -5,7 +5,7 @@
 // and destroy the tasks afterwards.
 import { assert, assertEquals } from "../harness/assert.ts";
 import { BUSYBOX, details } from "../harness/driver.ts";
-import { PrivateContainerd, shortTempDir, waitFor } from "../harness/services.ts";
+import { PrivateContainerd, shortTempDir, TEST_TMP, waitFor } from "../harness/services.ts";
 import {
   type FingerprintResponse,
   FingerprintResponse_HealthState as Health,
@@ -43,7 +43,7 @@ Deno.test({
   fn: async () => {
     const ctd = new PrivateContainerd(await shortTempDir("cdrv-fc-"));
     await ctd.start();
-    const d = await faultDriver({ sock: ctd.socket, extraPaths: `${ctd.dir}:/tmp` });
+    const d = await faultDriver({ sock: ctd.socket, extraPaths: `${ctd.dir}:${TEST_TMP}` });
     const tasks: LeanTask[] = [];
     const streams: { cancel(): void }[] = [];
     let lost = N;

@@ -48,7 +48,7 @@ export async function faultDriver(opts: {
   const namespace = opts.namespace ?? `cdrv-f-${crypto.randomUUID().slice(0, 8)}`;
   const p = await startPlugin({
     env: {
-      CONTAINERD_DRIVER_EXTRA_PATHS: opts.extraPaths ?? `${CTD_DIR}:/tmp`,
+      CONTAINERD_DRIVER_EXTRA_PATHS: opts.extraPaths ?? `${CTD_DIR}:${TEST_TMP}`,
       ...(opts.logLevel === null ? {} : { CONTAINERD_DRIVER_LOG_LEVEL: opts.logLevel ?? "trace" }),
     },
   });

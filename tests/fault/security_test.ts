@@ -10,6 +10,7 @@ import { assert, assertEquals, assertMatch, assertRejects } from "../harness/ass
 import { BUSYBOX, CTD_DIR, details, purgeNamespace, type TestDriver } from "../harness/driver.ts";
 import type { DriverTaskEvent } from "../../src/gen/nomad/driver.ts";
 import type { CtyValue } from "../../src/schema/values.ts";
+import { TEST_TMP } from "../harness/services.ts";
 import {
   alive,
   assertEmpty,
@@ -150,7 +151,7 @@ Deno.test({
         await refused(d, { image: BUSYBOX, seccomp_profile: up, ...SLEEP }, sandbox);
         // The same profile with the directory granted: accepted, and the task runs under it.
         const granted = await faultDriver({
-          extraPaths: `${CTD_DIR}:/tmp:${outside}`,
+          extraPaths: `${CTD_DIR}:${TEST_TMP}:${outside}`,
           namespace: d.namespace,
         });
         drivers.push(granted);
@@ -175,7 +176,10 @@ Deno.test({
             details(err),
             /the Deno sandbox refused: Requires write access to "[^"]*cdrv-fault-outside-/,
           );
-          assertMatch(details(err), /Nomad's task dir .* CONTAINERD_DRIVER_EXTRA_PATHS/);
+          assertMatch(
+            details(err),
+            /Nomad's task dir .* add Nomad's data_dir to CONTAINERD_DRIVER_EXTRA_PATHS/,
+          );
           assert(!/--allow-write/.test(details(err)), details(err));
           await assertEmpty(d.sock, d.namespace, undefined, "after a refused start");
           const written = [...Deno.readDirSync(`${outside}/alloc/${x.config.name}`)];

@@ -17,7 +17,7 @@
  */
 import { type CliResult, NOMAD_BIN, nomadCli, nomadVersion, removeTree } from "./nomad.ts";
 import { ROOT } from "./plugin.ts";
-import { shortTempDir, stopChild, waitFor } from "./services.ts";
+import { shortTempDir, stopChild, TEST_TMP, waitFor } from "./services.ts";
 
 /** Runs a command; throws with its output on failure; returns stdout. */
 export async function run(cmd: string, ...args: string[]): Promise<string> {
@@ -234,7 +234,7 @@ plugin "containerd-driver" {
     const child = spawn(
       logPath,
       ["ip", "netns", "exec", ns, NOMAD_BIN, "agent", "-config", `${dir}/client.hcl`],
-      { CONTAINERD_DRIVER_EXTRA_PATHS: `${opts.containerdDir}:/tmp` },
+      { CONTAINERD_DRIVER_EXTRA_PATHS: `${opts.containerdDir}:${TEST_TMP}` },
     );
     this.agents.push({
       name: `mn-client-${this.id}-${i}`,

@@ -6,6 +6,7 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import { call, type PluginProcess, startPlugin } from "./plugin.ts";
+import { TEST_TMP } from "./services.ts";
 import { encodeCty } from "../../src/plugin/cty.ts";
 import { impliedType } from "../../src/schema/hclspec.ts";
 import { pluginSpec } from "../../src/driver/config.ts";
@@ -62,7 +63,7 @@ export async function startDriver(
   if (!CTD_SOCK) throw new Error("CDRV_TEST_CONTAINERD_SOCK is not set: run through ./scripts/test.sh");
   const namespace = opts.namespace ?? `cdrv-t-${crypto.randomUUID().slice(0, 8)}`;
   const p = await startPlugin({
-    env: { CONTAINERD_DRIVER_EXTRA_PATHS: `${CTD_DIR}:/tmp` },
+    env: { CONTAINERD_DRIVER_EXTRA_PATHS: `${CTD_DIR}:${TEST_TMP}` },
     socketDir: opts.socketDir,
   });
   const cfg = { containerd_address: CTD_SOCK, namespace, snapshotter: "overlayfs", ...extraConfig };

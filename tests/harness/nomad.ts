@@ -6,7 +6,7 @@
  * @module
  */
 import { ROOT } from "./plugin.ts";
-import { killMarked, shortTempDir, stopChild, waitFor } from "./services.ts";
+import { killMarked, shortTempDir, stopChild, TEST_TMP, waitFor } from "./services.ts";
 
 /** The Nomad binary: the user's `CDRV_NOMAD_BIN`, else the 1.6.3 build of scripts/setup.sh. */
 export const NOMAD_BIN = Deno.env.get("CDRV_NOMAD_BIN") ??
@@ -329,7 +329,7 @@ export async function startTestAgent(opts: {
   const agent = await NomadAgent.start({
     httpPort: opts.httpPort,
     dev: opts.dev,
-    env: { CONTAINERD_DRIVER_EXTRA_PATHS: `${ctdDir}:/tmp` },
+    env: { CONTAINERD_DRIVER_EXTRA_PATHS: `${ctdDir}:${TEST_TMP}` },
     hcl: `plugin "containerd-driver" {
   config {
     containerd_address = "${ctdSock}"

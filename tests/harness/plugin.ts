@@ -43,6 +43,8 @@ export interface PluginProcess {
 /** Options for {@linkcode startPlugin}. */
 export interface StartOptions {
   env?: Record<string, string>;
+  /** The plugin executable (default {@linkcode PLUGIN_BIN}), e.g. an installed release's launcher. */
+  bin?: string;
   socketDir?: string;
   /** Milliseconds to wait for the handshake line. */
   timeoutMs?: number;
@@ -60,7 +62,7 @@ export interface StartOptions {
 export async function startPlugin(opts: StartOptions = {}): Promise<PluginProcess> {
   const socketDir = opts.socketDir ??
     await Deno.makeTempDir({ dir: Deno.env.get("CDRV_TEST_DIR") ?? "/tmp", prefix: "cdrv-sock-" });
-  const cmd = new Deno.Command(PLUGIN_BIN, {
+  const cmd = new Deno.Command(opts.bin ?? PLUGIN_BIN, {
     env: {
       [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE,
       PLUGIN_PROTOCOL_VERSIONS: "2",
@@ -190,4 +192,10 @@ export function logLines(p: PluginProcess): Record<string, unknown>[] {
       return [];
     }
   });
+}
+
+/** The command line (argv) of a process, read through cat (Deno reads /proc only with all permissions). */
+export async function cmdline(pid: number): Promise<string[]> {
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/cmdline`], stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).split("\0").filter(Boolean);
 }

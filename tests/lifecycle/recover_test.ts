@@ -6,13 +6,13 @@ import { BUSYBOX, driverOn, purgeNamespace, startDriver } from "../harness/drive
 import { call, startPlugin } from "../harness/plugin.ts";
 import { CTD_DIR, CTD_SOCK } from "../harness/driver.ts";
 import { makeTask } from "../harness/task.ts";
-import { waitFor } from "../harness/services.ts";
+import { TEST_TMP, waitFor } from "../harness/services.ts";
 import { encodeCty } from "../../src/plugin/cty.ts";
 import { impliedType } from "../../src/schema/hclspec.ts";
 import { pluginSpec } from "../../src/driver/config.ts";
 
 async function restartPlugin(namespace: string) {
-  const p = await startPlugin({ env: { CONTAINERD_DRIVER_EXTRA_PATHS: `${CTD_DIR}:/tmp` } });
+  const p = await startPlugin({ env: { CONTAINERD_DRIVER_EXTRA_PATHS: `${CTD_DIR}:${TEST_TMP}` } });
   const cfg = { containerd_address: CTD_SOCK, namespace, snapshotter: "overlayfs" };
   await call(p.base, "setConfig", {
     msgpackConfig: encodeCty(cfg, impliedType(pluginSpec)),

@@ -7,6 +7,7 @@ import { encodeCty } from "../../src/plugin/cty.ts";
 import { impliedType } from "../../src/schema/hclspec.ts";
 import { pluginSpec } from "../../src/driver/config.ts";
 import { FINGERPRINT_PERIOD_MS } from "../../src/driver/fingerprint.ts";
+import { PLUGIN_VERSION } from "../../src/version.ts";
 import {
   type FingerprintResponse,
   FingerprintResponse_HealthState as Health,
@@ -72,6 +73,11 @@ Deno.test("fingerprint follows containerd: healthy, unhealthy when it stops, hea
     assertEquals(attr(healthy, "driver.containerd.runtime"), "io.containerd.runc.v2");
     assertEquals(attr(healthy, "driver.containerd.snapshotter"), "native");
     assertEquals(attr(healthy, "driver.containerd.namespace"), "cdrv-fp");
+    assertEquals(attr(healthy, "driver.containerd.plugin_version"), PLUGIN_VERSION);
+    assertMatch(
+      String(attr(healthy, "driver.containerd.plugin_commit")),
+      /^([0-9a-f]{12}(-dirty)?|unknown)$/,
+    );
 
     const stoppedAt = Date.now();
     await ctd.stopDaemon();

@@ -1,7 +1,9 @@
 // The built binary speaks go-plugin: cookie check, handshake line, health, info, schemas, stdio,
 // broker, Shutdown, hclog JSON on stderr, and the Deno sandbox around it.
 import { assert, assertEquals, assertMatch, assertRejects } from "../harness/assert.ts";
-import { call, logLines, PLUGIN_BIN, startPlugin } from "../harness/plugin.ts";
+import { call, logLines, PLUGIN_BIN, ROOT, startPlugin } from "../harness/plugin.ts";
+import { TEST_TMP } from "../harness/services.ts";
+import { PLUGIN_VERSION } from "../../src/version.ts";
 import { PluginType } from "../../src/gen/nomad/base.ts";
 import { encodeCty } from "../../src/plugin/cty.ts";
 import { impliedType } from "../../src/schema/hclspec.ts";
@@ -24,6 +26,36 @@ Deno.test("without the magic cookie the binary explains itself in one line and e
   assertMatch(err, /Nomad task driver plugin/);
 });
 
+Deno.test("--version prints version, commit and Deno version without the magic cookie, exits 0", async () => {
+  const out = await new Deno.Command(PLUGIN_BIN, {
+    args: ["--version"],
+    env: { PATH: "/usr/bin:/bin", TMPDIR: TEST_TMP },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  assertEquals(
+    text.trim(),
+    `containerd-driver ${PLUGIN_VERSION} (commit ${await gitCommit()}) deno ${await runtimeVersion()}`,
+  );
+});
+
+/** The commit scripts/build.sh stamps: HEAD's short hash, "-dirty" with local changes. */
+async function gitCommit(): Promise<string> {
+  const sh = `source "${ROOT}/scripts/lib/common.sh"; cdrv_commit`;
+  const out = await new Deno.Command("bash", { args: ["-c", sh], stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+/** The version of the runtime the launcher runs (runtime/deno beside it). */
+async function runtimeVersion(): Promise<string> {
+  const deno = `${PLUGIN_BIN.slice(0, PLUGIN_BIN.lastIndexOf("/"))}/runtime/deno`;
+  const out = await new Deno.Command(deno, { args: ["--version"], stdout: "piped" }).output();
+  return /^deno (\S+)/.exec(new TextDecoder().decode(out.stdout))?.[1] ?? "?";
+}
+
 Deno.test("handshake, health, info, schemas, stdio and broker streams, then Shutdown exits cleanly", async () => {
   const dir = await Deno.makeTempDir({ prefix: "cdrv-hs-" });
   const p = await startPlugin({ socketDir: dir });
@@ -39,7 +71,7 @@ Deno.test("handshake, health, info, schemas, stdio and broker streams, then Shut
     assertEquals(info.type, PluginType.DRIVER);
     assertEquals(info.name, "containerd-driver");
     assertEquals(info.pluginApiVersions, ["0.1.0"]);
-    assertMatch(String(info.pluginVersion), /^\d+\.\d+\.\d+/);
+    assertEquals(info.pluginVersion, PLUGIN_VERSION);
 
     const schema = await call<
       typeof p.base,
