@@ -1,5 +1,5 @@
 /**
- * The bounded chaos soak (`deno task soak [--minutes N] [--seed S] [--out FILE]`): 50 sequenced log
+ * The bounded chaos soak (`deno task soak [--minutes N] [--seed S] [--out FILE] [--kinds a,b]`): 50 sequenced log
  * writers and three `nomad alloc exec` loops under a real Nomad 1.6.3 agent (non-dev) running our plugin
  * against a containerd the soak starts itself (its root on a 512 MB loop-mounted ext4) and a registry on
  * 127.0.0.1, with one random fault every 20–40 s: plugin SIGKILL, containerd restart, agent restart,
@@ -16,10 +16,16 @@
  * @module
  */
 import { round } from "./lib.ts";
-import { SoakEnv } from "./soak_env.ts";
-import { failures, prng, recoverySummary, rssSlopePerHour } from "./soak_check.ts";
-import { chaos, drain, type DrainResult, type SoakState, startWriters } from "./soak_run.ts";
-import { FAULT_KINDS } from "./soak_faults.ts";
+import type { SoakEnv } from "./soak_env.ts";
+import {
+  failures,
+  FAULT_KINDS,
+  type FaultKind,
+  prng,
+  recoverySummary,
+  rssSlopePerHour,
+} from "./soak_check.ts";
+import type { DrainResult, SoakState } from "./soak_run.ts";
 
 const WRITERS = 50;
 const log = (s: string) => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${s}`);
@@ -29,6 +35,7 @@ interface Args {
   minutes: number;
   seed: number;
   out: string;
+  kinds: FaultKind[];
 }
 
 function parseArgs(argv: string[]): Args {
@@ -36,6 +43,7 @@ function parseArgs(argv: string[]): Args {
     minutes: 30,
     seed: Math.floor(Math.random() * 2 ** 31),
     out: new URL("./soak.json", import.meta.url).pathname,
+    kinds: [...FAULT_KINDS],
   };
   for (let i = 0; i < argv.length; i++) {
     const [k, inline] = argv[i].split("=", 2);
@@ -43,10 +51,22 @@ function parseArgs(argv: string[]): Args {
     if (k === "--minutes") a.minutes = Number(v);
     else if (k === "--seed") a.seed = Number(v);
     else if (k === "--out") a.out = v;
-    else throw new Error(`unknown argument ${argv[i]}; use --minutes N, --seed S, --out FILE`);
-    if (k !== "--out" && !(Number(v) >= 0)) throw new Error(`${k} ${v}: not a number ≥ 0`);
+    else if (k === "--kinds") a.kinds = kinds(v);
+    else throw new Error(`unknown argument ${argv[i]}; use --minutes N, --seed S, --out FILE, --kinds a,b`);
+    if ((k === "--minutes" || k === "--seed") && !(Number(v) >= 0)) {
+      throw new Error(`${k} ${v}: not a number ≥ 0`);
+    }
   }
   return a;
+}
+
+function kinds(list: string): FaultKind[] {
+  const ks = list.split(",").filter(Boolean);
+  const bad = ks.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
+  if (bad.length || !ks.length) {
+    throw new Error(`--kinds ${list}: unknown fault kind(s) ${bad}; known: ${FAULT_KINDS.join(", ")}`);
+  }
+  return ks as FaultKind[];
 }
 
 function portBase(): number {
@@ -97,7 +117,12 @@ async function main(): Promise<number> {
     `seed ${args.seed}, ${args.minutes} minute(s) of faults, ${WRITERS} writers (replay: --seed ${args.seed})`,
   );
   const namespace = `cdrv-soak-${crypto.randomUUID().slice(0, 6)}`;
-  const env = await SoakEnv.start({ portBase: portBase(), namespace, log });
+  // Every temp dir (the harness's too: it reads CDRV_TEST_DIR when loaded) lands in one dir of the soak.
+  const dir = await Deno.makeTempDir({ dir: Deno.env.get("TMPDIR") ?? "/tmp", prefix: "cdrv-soak-" });
+  Deno.env.set("CDRV_TEST_DIR", dir);
+  const { SoakEnv } = await import("./soak_env.ts");
+  const { chaos, drain, startWriters } = await import("./soak_run.ts");
+  const env = await SoakEnv.start(dir, { portBase: portBase(), namespace, log });
   const stopOnSignal = async () => {
     log("interrupted: removing everything it made");
     await env.teardown();
@@ -145,6 +170,7 @@ function newState(env: SoakEnv, args: Args, namespace: string): SoakState {
     windows: [],
     scope: { sock: env.ctd.socket, ctdRoot: env.diskMount, namespace, dir: env.dir, allocIds: new Set() },
     faultRunning: false,
+    kinds: args.kinds,
   };
 }
 

@@ -1,10 +1,26 @@
 /**
- * The soak's verdicts, as pure functions: a writer's log read line by line (lost, repeated, garbled
- * lines, task instances), the RSS slope, recovery quantiles, and the pass/fail reasons.
+ * The soak's pure parts: the kinds of fault and the seeded PRNG that schedules them, and the verdicts —
+ * a writer's log read line by line (lost, repeated, garbled lines, task instances), the RSS slope,
+ * recovery quantiles, and the pass/fail reasons. (No test harness imports: the entry point loads this
+ * before it sets up the harness's environment.)
  *
  * @module
  */
 import { median, round } from "./lib.ts";
+
+/** Every kind of fault. */
+export const FAULT_KINDS = [
+  "plugin_kill",
+  "containerd_restart",
+  "agent_restart",
+  "registry_outage",
+  "enospc_pull",
+  "shim_kill",
+  "exec_storm",
+  "bad_image",
+] as const;
+/** One kind of fault. */
+export type FaultKind = typeof FAULT_KINDS[number];
 
 /** What one writer's log says. */
 export interface LogVerdict {

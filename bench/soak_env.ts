@@ -56,12 +56,12 @@ export class SoakEnv {
   }
 
   /**
-   * Makes the directory, the loop filesystem, containerd, the registry (busybox pushed) and the agent.
+   * In `dir` (made by the caller, who sets CDRV_TEST_DIR to it before loading the test harness, so that
+   * the harness's temp dirs land there too), makes the loop filesystem, containerd, the registry (busybox pushed) and the agent.
    * On failure it removes what it made before throwing.
    */
-  static async start(opts: EnvOptions): Promise<SoakEnv> {
-    const base = Deno.env.get("TMPDIR") ?? "/tmp";
-    const env = new SoakEnv(await Deno.makeTempDir({ dir: base, prefix: "cdrv-soak-" }), opts);
+  static async start(dir: string, opts: EnvOptions): Promise<SoakEnv> {
+    const env = new SoakEnv(dir, opts);
     try {
       await env.setup();
       return env;
@@ -90,8 +90,7 @@ export class SoakEnv {
       `oci:${CACHE}/images/oci:busybox`,
       `oci:${this.dir}/img:base`,
     );
-    // The harness reads these when first loaded, and the agent's children inherit them.
-    Deno.env.set("CDRV_TEST_DIR", this.dir);
+    // The agent's children (the plugin) inherit these.
     Deno.env.set("CDRV_TEST_REGISTRY_PLAIN", this.registry);
     Deno.env.set("CONTAINERD_DRIVER_LOG_LEVEL", "info");
     const { startTestAgent } = await import("../tests/harness/nomad.ts");

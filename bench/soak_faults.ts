@@ -11,20 +11,9 @@ import { sh } from "./soak_env.ts";
 import { sleep } from "./lib.ts";
 import { allocs, events, pullJob, runJob, WRITERS } from "./soak_jobs.ts";
 import { waitFor } from "../tests/harness/services.ts";
+import type { FaultKind } from "./soak_check.ts";
 
-/** Every kind of fault. */
-export const FAULT_KINDS = [
-  "plugin_kill",
-  "containerd_restart",
-  "agent_restart",
-  "registry_outage",
-  "enospc_pull",
-  "shim_kill",
-  "exec_storm",
-  "bad_image",
-] as const;
-/** One kind of fault. */
-export type FaultKind = typeof FAULT_KINDS[number];
+export { FAULT_KINDS, type FaultKind } from "./soak_check.ts";
 
 /** What a fault needs. */
 export interface FaultCtx {

@@ -7,7 +7,7 @@
 import type { NomadAgent } from "../tests/harness/nomad.ts";
 import { waitFor } from "../tests/harness/services.ts";
 import { procStatusMb, round, sleep } from "./lib.ts";
-import { FAULT_KINDS, type FaultCtx, type FaultKind, runFault } from "./soak_faults.ts";
+import { type FaultCtx, type FaultKind, runFault } from "./soak_faults.ts";
 import {
   allocs,
   fingerprintHealthy,
@@ -35,6 +35,8 @@ export interface SoakState extends FaultCtx {
   windows: [number, number][];
   scope: LeakScope;
   before?: Inventory;
+  /** The kinds of fault drawn from (default: all). */
+  kinds: FaultKind[];
   /** true while a fault and its recovery run */
   faultRunning: boolean;
 }
@@ -132,7 +134,7 @@ export async function chaos(s: SoakState, minutes: number): Promise<void> {
       const wait = Math.min(next, end) - performance.now();
       if (wait > 0) await sleep(wait);
       if (performance.now() >= end) break;
-      if (!bag.length) bag = shuffle([...FAULT_KINDS], s.rng);
+      if (!bag.length) bag = shuffle([...s.kinds], s.rng);
       const started = performance.now();
       await oneFault(s, bag.pop()!);
       next = Math.max(started + 20_000 + s.rng() * 20_000, performance.now() + 5_000);
