@@ -163,6 +163,7 @@ function newState(env: SoakEnv, args: Args, namespace: string): SoakState {
     expectedRestarts: new Map(),
     seq: 0,
     writers: WRITERS,
+    seed: args.seed,
     t0: performance.now(),
     faults: [],
     rss: [],

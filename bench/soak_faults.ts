@@ -9,7 +9,7 @@ import type { NomadAgent } from "../tests/harness/nomad.ts";
 import type { SoakEnv } from "./soak_env.ts";
 import { sh } from "./soak_env.ts";
 import { sleep } from "./lib.ts";
-import { allocs, events, pullJob, runJob, WRITERS } from "./soak_jobs.ts";
+import { allocs, type AllocView, events, pullJob, runJob, WRITERS } from "./soak_jobs.ts";
 import { waitFor } from "../tests/harness/services.ts";
 import type { FaultKind } from "./soak_check.ts";
 
@@ -84,7 +84,10 @@ async function containerdRestart(c: FaultCtx): Promise<FaultOutcome> {
 async function agentRestart(c: FaultCtx): Promise<FaultOutcome> {
   const from = performance.now();
   await c.agent.restart();
-  return { from, ok: true, note: "agent SIGINT + start on the same data dir" };
+  // The server's view survives the restart: wait for the new client's own plugin before trusting it.
+  const pid = await waitFor("the restarted agent's plugin", () => c.agent.pluginPid(), 60_000, 100)
+    .catch(() => undefined);
+  return { from, ok: pid !== undefined, note: `agent SIGINT + start on the same data dir; plugin ${pid}` };
 }
 
 /** A running writer allocation chosen at random. */
@@ -102,9 +105,24 @@ async function shimKill(c: FaultCtx): Promise<FaultOutcome> {
   const pids = (await sh("pgrep", "-f", `containerd-shim-runc-v2 -namespace ${c.namespace} -id w-${alloc} `)
     .catch(() => "")).split("\n").filter(Boolean).map(Number);
   if (pids.length !== 1) return { from, ok: false, note: `shim of w-${alloc}: pids [${pids}]` };
+  const restarts = async () =>
+    (await c.agent.api<AllocView>(`/v1/allocation/${alloc}`).catch(() => undefined))?.TaskStates?.w?.Restarts;
+  const before = await restarts() ?? 0;
   Deno.kill(pids[0], "SIGKILL");
   c.expectedRestarts.set(alloc, (c.expectedRestarts.get(alloc) ?? 0) + 1);
-  return { from, ok: true, note: `shim ${pids[0]} of alloc ${alloc.slice(0, 8)} SIGKILLed` };
+  // Until Nomad has seen the task die, the allocation still looks healthy.
+  const seen = await waitFor(
+    "Nomad to restart the task",
+    async () => (await restarts() ?? 0) > before,
+    60_000,
+    100,
+  )
+    .catch(() => false);
+  return {
+    from,
+    ok: seen,
+    note: `shim ${pids[0]} of alloc ${alloc.slice(0, 8)} SIGKILLed; restart seen: ${seen}`,
+  };
 }
 
 async function execStorm(c: FaultCtx): Promise<FaultOutcome> {
@@ -179,24 +197,26 @@ async function enospcPull(c: FaultCtx): Promise<FaultOutcome> {
   } finally {
     await Deno.remove(fill).catch(() => {});
   }
-  const note = `event: ${ev ?? "none"}; ingests + leases left between retries: ${partial}`;
+  const note = `event: ${ev ?? "none"}; ingests + leases + stray snapshots between retries: ${partial}`;
   return { from: performance.now(), ok: ev !== undefined && partial === 0, note, job: name };
 }
 
 /**
- * Partial pull state while the disk is full: content ingests and leases, sampled for 4 s (retries run
- * every 2 s); the least seen. 0 means a failed pull cleaned up after itself.
+ * Partial pull state while the disk is full: content ingests, leases, and writable snapshots that no
+ * container owns, sampled for 4 s (retries run every 2 s); the least seen. 0 means a failed pull cleaned
+ * up after itself.
  */
 async function leftoverWhileFull(c: FaultCtx): Promise<number> {
-  const count = async (...args: string[]) =>
+  const list = async (...args: string[]) =>
     (await sh("ctr", "--address", c.env.ctd.socket, "-n", c.namespace, ...args).catch(() => ""))
-      .split("\n").filter((l) => l.trim()).length;
+      .split("\n").filter((l) => l.trim());
   let least = Infinity;
   for (let i = 0; i < 20 && least > 0; i++) {
-    least = Math.min(
-      least,
-      Math.max(0, (await count("content", "active")) - 1) + (await count("leases", "ls", "-q")),
-    );
+    const ingests = Math.max(0, (await list("content", "active")).length - 1);
+    const leases = (await list("leases", "ls", "-q")).length;
+    const active = (await list("snapshots", "ls")).filter((l) => /\sActive\s*$/.test(l)).length;
+    const containers = (await list("containers", "ls", "-q")).length;
+    least = Math.min(least, ingests + leases + Math.max(0, active - containers));
     await sleep(200);
   }
   return least;

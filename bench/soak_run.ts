@@ -18,7 +18,7 @@ import {
   WRITERS,
   writersJob,
 } from "./soak_jobs.ts";
-import { analyzeLog, type RssSample } from "./soak_check.ts";
+import { analyzeLog, prng, type RssSample } from "./soak_check.ts";
 import { type Inventory, inventory, leaks, type LeakScope } from "./soak_leaks.ts";
 
 /** How long a fault may take to heal before the soak calls it unrecovered. */
@@ -27,6 +27,7 @@ const RECOVERY_LIMIT_MS = 120_000;
 /** State shared by the phases. */
 export interface SoakState extends FaultCtx {
   writers: number;
+  seed: number;
   t0: number;
   faults: { kind: FaultKind; at_s: number; recovery_s: number; ok: boolean; note: string }[];
   rss: (RssSample & { hwm: number })[];
@@ -64,10 +65,11 @@ async function sampleRss(s: SoakState): Promise<void> {
 
 /** A `nomad alloc exec` loop against random writers, counting answers. */
 async function execLoop(s: SoakState, stop: { done: boolean }, id: number): Promise<void> {
+  const rng = prng(s.seed * 31 + id);
   while (!stop.done) {
     const running = (await allocs(s.agent, WRITERS)).filter((a) => a.TaskStates?.w?.State === "running");
     if (running.length) {
-      const a = running[Math.floor(Math.random() * running.length)];
+      const a = running[Math.floor(rng() * running.length)];
       const t = performance.now();
       const r = await s.agent.cli("alloc", "exec", "-task", "w", a.ID, "/bin/echo", `exec-${id}`);
       if (r.code === 0 && r.stdout.trim() === `exec-${id}`) s.exec.ok++;
