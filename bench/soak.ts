@@ -96,6 +96,7 @@ function report(args: Args, s: SoakState, d: DrainResult, wallS: number) {
     lost_lines: d.lost,
     repeated_lines: d.repeated,
     garbled_lines: d.garbled,
+    end_lines: d.ends,
     fault_restarts: d.faultRestarts,
     unexpected_restarts: d.unexpected,
     leaks: d.leaks,
@@ -143,8 +144,12 @@ async function main(): Promise<number> {
     log(`leftover in containerd and on the host: ${JSON.stringify(d.leftover)}`);
     const why = failures({ ...r, fingerprint_healthy_at_end: d.fingerprintHealthy });
     log(`wrote ${args.out}`);
-    if (why.length) log(`FAILED: ${why.join("; ")}`);
-    else log(`passed: ${s.faults.length} faults, ${d.lines} log lines, nothing lost or leaked`);
+    if (why.length) {
+      const saved = args.out.replace(/\.json$/, "") + "-nomad.log";
+      await Deno.copyFile(s.agent.logPath, saved).catch(() => {});
+      log(`the agent's log (with the plugin's) is kept in ${saved}`);
+      log(`FAILED: ${why.join("; ")}`);
+    } else log(`passed: ${s.faults.length} faults, ${d.lines} log lines, nothing lost or leaked`);
     return why.length ? 1 : 0;
   } finally {
     await env.teardown();

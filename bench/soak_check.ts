@@ -33,11 +33,14 @@ export interface LogVerdict {
   repeated: number;
   /** Lines that are not `<name> <n>`. */
   garbled: number;
+  /** `end` lines (one per instance stopped by SIGTERM). */
+  ends?: number;
 }
 
 /**
  * Reads a writer's log: every complete line must be `<name> <n>` with n = 0, 1, 2... inside one instance
- * of the task; a 0 starts a new instance (a restart). A last line without its newline is still being
+ * of the task; a 0 starts a new instance (a restart); `<name> end <n>` (written on SIGTERM) names the
+ * last n written, so lines lost at the end count too. A last line without its newline is still being
  * written and is left out.
  *
  * @example
@@ -51,12 +54,19 @@ export function analyzeLog(text: string, name: string): LogVerdict {
   let prev: number | undefined;
   for (const line of lines) {
     v.lines++;
-    const m = line.match(/^(\S+) (\d+)$/);
-    if (!m || m[1] !== name) {
+    const m = line.match(/^(\S+) (end )?(-1|\d+)$/);
+    if (!m || m[1] !== name || (!m[2] && m[3] === "-1")) {
       v.garbled++;
       continue;
     }
-    const n = Number(m[2]);
+    const n = Number(m[3]);
+    if (m[2]) {
+      // `<name> end <last n written>`: what was written after the last line read is lost.
+      if (n > (prev ?? -1)) v.lost += n - (prev ?? -1);
+      v.ends = (v.ends ?? 0) + 1;
+      prev = undefined;
+      continue;
+    }
     if (prev === undefined || n === 0) {
       v.instances++;
       v.lost += n; // an instance's first line must be 0

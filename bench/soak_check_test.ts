@@ -16,6 +16,24 @@ Deno.test("analyzeLog: a clean log, then one with every kind of fault", () => {
   assertEquals(analyzeLog(log, "w3"), { lines: 9, instances: 2, lost: 2, repeated: 2, garbled: 2 });
   // The first instance must start at 0: a log starting at 5 lost 0..4.
   assertEquals(analyzeLog("w1 5\nw1 6\n", "w1").lost, 5);
+  // The end line names the last number written: 3 and 4 never arrived.
+  assertEquals(analyzeLog("w1 0\nw1 1\nw1 2\nw1 end 4\n", "w1").lost, 2);
+  assertEquals(analyzeLog("w1 0\nw1 1\nw1 end 1\n", "w1"), {
+    lines: 3,
+    instances: 1,
+    lost: 0,
+    repeated: 0,
+    garbled: 0,
+    ends: 1,
+  });
+  assertEquals(analyzeLog("w1 end -1\nw1 -1\n", "w1"), {
+    lines: 2,
+    instances: 0,
+    lost: 0,
+    repeated: 0,
+    garbled: 1,
+    ends: 1,
+  });
 });
 
 Deno.test("rssSlopePerHour: pooled within each plugin process", () => {

@@ -10,11 +10,15 @@ import type { NomadAgent } from "../tests/harness/nomad.ts";
 export const WRITERS = "soak-writers";
 
 /**
- * `count` writers: each prints `w<alloc index> <n>` (n = 0, 1, 2...) every 100–190 ms on the host network.
- * A restart starts n at 0 again. tini is PID 1 so that the stop's SIGTERM ends it at once.
+ * `count` writers: each prints `w<alloc index> <n>` (n = 0, 1, 2...) every 100–190 ms on the host network,
+ * and on SIGTERM (passed on by tini, PID 1) `w<alloc index> end <last n>`, so that lines lost at the very
+ * end show too. n is bumped inside the echo's own expansion: the trap cannot fall between the two. A
+ * restart starts n at 0 again.
  */
 export function writersJob(image: string, count: number): string {
-  const script = "i=0; while :; do echo w$NOMAD_ALLOC_INDEX $i; i=$((i+1)); sleep 0.1$((RANDOM % 10)); done";
+  const w = "w$NOMAD_ALLOC_INDEX";
+  const script = `i=-1; trap 'echo ${w} end $i; exit 0' TERM; ` +
+    `while :; do echo ${w} $((i+=1)); sleep 0.1$((RANDOM % 10)); done`;
   return `job "${WRITERS}" {
   datacenters = ["dc1"]
   group "w" {

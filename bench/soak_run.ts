@@ -164,6 +164,8 @@ export interface DrainResult {
   lost: number;
   repeated: number;
   garbled: number;
+  /** Writers whose log ends with their `end` line (the tail of the log checked too). */
+  ends: number;
   restarts: number;
   faultRestarts: number;
   unexpected: number;
@@ -207,7 +209,16 @@ async function jobNames(agent: NomadAgent): Promise<string[]> {
 /** Every writer allocation's log and restarts, against the restarts faults caused on purpose. */
 async function readLogs(s: SoakState, agent: NomadAgent) {
   const as = await allocs(agent, WRITERS);
-  const r = { lines: 0, lost: 0, repeated: 0, garbled: 0, restarts: 0, faultRestarts: 0, unexpected: 0 };
+  const r = {
+    lines: 0,
+    lost: 0,
+    repeated: 0,
+    garbled: 0,
+    ends: 0,
+    restarts: 0,
+    faultRestarts: 0,
+    unexpected: 0,
+  };
   for (const a of as) {
     s.scope.allocIds.add(a.ID);
     const name = `w${a.Name.match(/\[(\d+)\]$/)?.[1]}`;
@@ -218,6 +229,7 @@ async function readLogs(s: SoakState, agent: NomadAgent) {
     r.lost += v.lost;
     r.repeated += v.repeated;
     r.garbled += v.garbled;
+    r.ends += v.ends ?? 0;
     r.restarts += restarts;
     r.faultRestarts += Math.min(restarts, expected);
     r.unexpected += Math.max(0, restarts - expected);
