@@ -83,20 +83,27 @@ export interface RssSample {
   min: number;
   mb: number;
   pid: number;
+  /** seconds the plugin process had run when sampled */
+  age_s?: number;
 }
+
+/** A plugin younger than this is still recovering its tasks (its RSS climbs for a minute or so). */
+export const WARM_AGE_S = 120;
 
 /**
  * Least-squares slope of RSS over time in MB per hour, pooled within each plugin process (a killed
  * plugin's successor starts small again: each process gets its own intercept, they share the slope).
- * 0 with fewer than two samples of one process.
+ * 0 with fewer than two samples of one process. With `warm`, only samples of processes at least
+ * {@linkcode WARM_AGE_S} old count: the climb while a new plugin recovers 50 tasks is not a leak.
  *
  * @example
  * ```ts
  * rssSlopePerHour([{ min: 0, mb: 60, pid: 1 }, { min: 1, mb: 61, pid: 1 }]); // 60
  * ```
  */
-export function rssSlopePerHour(samples: RssSample[]): number {
-  const byPid = Map.groupBy(samples, (s) => s.pid);
+export function rssSlopePerHour(samples: RssSample[], warm = false): number {
+  const used = warm ? samples.filter((s) => (s.age_s ?? 0) >= WARM_AGE_S) : samples;
+  const byPid = Map.groupBy(used, (s) => s.pid);
   let sxy = 0, sxx = 0;
   for (const group of byPid.values()) {
     const mx = group.reduce((a, s) => a + s.min, 0) / group.length;

@@ -43,6 +43,10 @@ Deno.test("rssSlopePerHour: pooled within each plugin process", () => {
   const after = [4, 5, 6].map((m) => ({ min: m, mb: 50 + (m - 4) * 0.5, pid: 2 }));
   assertEquals(rssSlopePerHour([...grow, ...after]), 30);
   assertEquals(rssSlopePerHour([{ min: 0, mb: 60, pid: 1 }]), 0);
+  // warm: a young process's climb is left out.
+  const young = [{ min: 0, mb: 60, pid: 3, age_s: 10 }, { min: 1, mb: 90, pid: 3, age_s: 70 }];
+  const old = [2, 3, 4].map((m) => ({ min: m, mb: 90 + (m - 2) * 0.1, pid: 3, age_s: 60 * m + 10 }));
+  assertEquals(rssSlopePerHour([...young, ...old], true), 6);
 });
 
 Deno.test("failures names every reason; prng replays", () => {

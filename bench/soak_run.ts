@@ -19,6 +19,7 @@ import {
   writersJob,
 } from "./soak_jobs.ts";
 import { analyzeLog, prng, type RssSample } from "./soak_check.ts";
+import { sh } from "./soak_env.ts";
 import { type Inventory, inventory, leaks, type LeakScope } from "./soak_leaks.ts";
 
 /** How long a fault may take to heal before the soak calls it unrecovered. */
@@ -59,7 +60,8 @@ async function sampleRss(s: SoakState): Promise<void> {
   try {
     const mb = round(procStatusMb(pid, "VmRSS"));
     const hwm = round(procStatusMb(pid, "VmHWM"));
-    s.rss.push({ min: round((performance.now() - s.t0) / 60_000, 2), mb, pid, hwm });
+    const age_s = Number((await sh("ps", "-o", "etimes=", "-p", String(pid))).trim());
+    s.rss.push({ min: round((performance.now() - s.t0) / 60_000, 2), mb, pid, hwm, age_s });
   } catch { /* it died meanwhile */ }
 }
 
