@@ -130,7 +130,7 @@ cdrv_log "nomad for the e2e tests: $CDRV_NOMAD_BIN ($("$CDRV_NOMAD_BIN" version 
 
 # --- deno tests ------------------------------------------------------------------------------------
 paths=("$@")
-[ ${#paths[@]} -eq 0 ] && paths=(src/ tests/ scripts/ web/)
+[ ${#paths[@]} -eq 0 ] && paths=(src/ tests/ scripts/ web/ bench/)
 log=$TESTDIR/deno-test.log
 junit=$TESTDIR/deno-test.junit.xml
 set +e
@@ -186,6 +186,31 @@ if [ "${CDRV_TEST_SELINUX_VM:-$([ $# -eq 0 ] && echo 1 || echo 0)}" = 1 ]; then
     fail 1 "selinux-vm gave no summary (exit $vmrc)"
   fi
   cdrv_log "selinux-vm: $vmsummary in $((SECONDS - t1)) s"
+fi
+
+# --- chaos soak, 3 minutes ----------------------------------------------------------------------------
+# bench/soak.ts under a real Nomad agent (non-dev) with a containerd of its own (root on a loop-mounted
+# ext4) and a registry on CDRV_TEST_PORT_BASE+500: 50 sequenced log writers, exec loops and a random
+# fault every 20-40 s; it fails on a lost, repeated or garbled log line, an unexpected restart, a leak or
+# an unhealthy fingerprint. It runs with the whole suite (no paths given) or when CDRV_TEST_SOAK=1, and
+# counts as one test. On a timeout it gets SIGTERM first (it then removes what it made).
+if [ "${CDRV_TEST_SOAK:-$([ $# -eq 0 ] && echo 1 || echo 0)}" = 1 ]; then
+  soaklog=$TESTDIR/soak.log
+  t1=$SECONDS
+  set +e
+  timeout --kill-after=60 "${CDRV_TEST_SOAK_TIMEOUT:-480}" \
+    deno task soak --minutes "${CDRV_TEST_SOAK_MINUTES:-3}" --out "$TESTDIR/soak.json" 2>&1 | tee "$soaklog"
+  soakrc=${PIPESTATUS[0]}
+  set -e
+  if [ "$soakrc" -eq 0 ]; then
+    pass 1
+    cdrv_log "soak: passed in $((SECONDS - t1)) s ($(jq -c '{faults, log_lines}' "$TESTDIR/soak.json" 2>/dev/null))"
+  else
+    fail 1 "soak"
+    why=$(sed 's/\x1b\[[0-9;]*m//g' "$soaklog" | { grep -oE 'FAILED: .*' || true; } | tail -1)
+    [ "$soakrc" -eq 124 ] && why="stopped after ${CDRV_TEST_SOAK_TIMEOUT:-480} s"
+    cdrv_log "soak FAILED (exit $soakrc) after $((SECONDS - t1)) s: ${why:-no verdict; see its output above}"
+  fi
 fi
 
 [ ${#failures[@]} -gt 0 ] && cdrv_log "failures: ${failures[*]}"
