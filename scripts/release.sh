@@ -46,14 +46,12 @@ runtime_dir() {
   echo "$cache/package"
 }
 
-# licences DEST: the project's LICENSE (when the repo has one), Deno's, and each npm package the bundle
+# licences DEST: the project's LICENSE (Apache-2.0), Deno's, and each npm package the bundle
 # inlines (named in it as npm:<package>/<version>/), from DENO_DIR's npm cache.
 licences() {
   local dest=$1 pkg ver dir f
   mkdir -p "$dest"
-  if [ -f LICENSE ]; then cp LICENSE "$dest/containerd-driver.LICENSE"; else
-    cdrv_log "release: WARNING the repo has no LICENSE file: the archive carries no licence of the project"
-  fi
+  cp LICENSE "$dest/containerd-driver.LICENSE" || { cdrv_log "release: the repo's LICENSE is missing"; return 1; }
   cp "$CDRV_CACHE/deno/node_modules/deno/LICENSE" "$dest/deno.LICENSE"
   grep -o 'npm:\(@[a-z0-9._-]*/\)\?[a-z0-9._-]*/[0-9][^/]*/' bin/containerd-driver.js | sort -u |
     while read -r ref; do

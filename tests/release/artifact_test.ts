@@ -65,9 +65,10 @@ Deno.test("release: the archive holds launcher, bundle, npm Deno with its sha256
       version,
       new RegExp(`^containerd-driver ${PLUGIN_VERSION} \\(commit \\S+\\) deno ${denoVersion}\\n$`),
     );
-    // Licences: Deno's and those of the npm packages the bundle inlines.
+    // Licences: the project's, Deno's and those of the npm packages the bundle inlines.
     for (
       const l of [
+        "containerd-driver.LICENSE",
         "deno.LICENSE",
         "@grpc__grpc-js@",
         "@msgpack__msgpack@",
