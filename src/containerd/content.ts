@@ -288,7 +288,8 @@ export class ContentWriter {
       this.#call.on("end", () => resolve());
     });
     this.#done.catch(() => {});
-    opts.signal?.addEventListener("abort", () => this.#call.cancel(), { once: true });
+    if (opts.signal?.aborted) this.#call.cancel();
+    else opts.signal?.addEventListener("abort", () => this.#call.cancel(), { once: true });
   }
 
   /**

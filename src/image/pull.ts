@@ -21,6 +21,7 @@
  * @module
  */
 import { concatBytes } from "../util/bytes.ts";
+import { sleep } from "../util/sleep.ts";
 import { createHash } from "node:crypto";
 import type { Containerd } from "../containerd/connection.ts";
 import { ContainerdError } from "../containerd/connection.ts";
@@ -517,17 +518,22 @@ export async function pullImage(
   const ctx = new PullContext(conn, refName, ref.domain, opts.snapshotter, inner.signal);
   let run: PullRun | undefined;
   const started = Date.now();
-  try {
+  const steps = async () => {
     run = await openPull(conn, ref, opts, ctx, (r) => inner.abort(r));
     const m = await resolveManifest(run);
     const { config, configBytes, diffIds } = await fetchConfig(run, m);
     const chainId = await fetchAndUnpack(run, m.layers, diffIds);
-    const info = await commitImage(run, m, configBytes, config, chainId);
+    return await commitImage(run, m, configBytes, config, chainId);
+  };
+  try {
+    // Once the pull is aborted (timeout, caller, a failed layer) it ends at once, whatever call of a step
+    // is still waiting: the cleanup below cancels what is left. (A step that never noticed the abort once
+    // held a timed-out pull for good.)
+    const info = await Promise.race([steps(), abortedWith(inner.signal)]);
     opts.logger?.debug("image pulled", {
       ref: refName,
       registry: ctx.registry,
-      manifest: m.desc.digest,
-      layers: m.layers.length,
+      manifest: info.manifestDigest,
       duration_ms: Date.now() - started,
     });
     return info;
@@ -542,6 +548,16 @@ export async function pullImage(
     opts.signal?.removeEventListener("abort", onCallerAbort);
     run?.registry.close();
   }
+}
+
+/** Rejects with the signal's reason once it aborts (observed: never an unhandled rejection). */
+function abortedWith(signal: AbortSignal): Promise<never> {
+  const p = new Promise<never>((_, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+  p.catch(() => {});
+  return p;
 }
 
 function parseOrThrow(refInput: string | ImageRef): ImageRef {
@@ -707,7 +723,8 @@ async function fetchAndUnpack(run: PullRun, layers: Descriptor[], diffIds: strin
     return chainId;
   } catch (e) {
     run.abort(e);
-    await Promise.allSettled(fetches);
+    // The other downloads end on the abort; a bounded wait, so that no stuck one holds the pull.
+    await Promise.race([Promise.allSettled(fetches), sleep(5000)]);
     throw e;
   }
 }
