@@ -10,9 +10,28 @@ import type { ExecTaskResponse, ExecTaskStreamingResponse } from "../../src/gen/
 const dec = new TextDecoder();
 const enc = new TextEncoder();
 
+/**
+ * The exec FIFO dirs under the plugin's socket dir, at any depth (the launcher puts the plugin's socket and
+ * FIFOs in a private dir of its own inside it). Throws when not even the plugin's private dir is there, so
+ * that an empty answer means something.
+ */
 async function fifoDirs(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for await (const e of Deno.readDir(dir)) if (e.name.startsWith("cdrv-exec-")) out.push(e.name);
+  let privateDirs = 0;
+  const walk = async (d: string, depth: number) => {
+    for await (const e of Deno.readDir(d)) {
+      if (!e.isDirectory) continue;
+      if (e.name.startsWith("cdrv-exec-")) out.push(`${d}/${e.name}`);
+      else if (depth < 2 && e.name.startsWith("containerd-driver.") && !e.name.endsWith(".cache")) {
+        privateDirs++;
+        await walk(`${d}/${e.name}`, depth + 1);
+      }
+    }
+  };
+  await walk(dir, 0);
+  if (privateDirs === 0) {
+    throw new Error(`no plugin socket dir under ${dir}: the FIFO check would see nothing`);
+  }
   return out;
 }
 
@@ -285,6 +304,9 @@ Deno.test("exec: 40 execs waiting for output at once leave the plugin responsive
       (_, i) => streamOnce(d, id, ["/bin/sh", "-c", `echo start-${i}; sleep 4; echo end-${i} >&2`]),
     );
     await new Promise((r) => setTimeout(r, 1500));
+    // The FIFO check below sees them while they run (so its empty answer at the end means something).
+    const during = await fifoDirs(sockDir);
+    assert(during.length >= N, `only ${during.length} exec FIFO dirs seen while ${N} execs run`);
     // Meanwhile the plugin still does file work (a new exec makes a FIFO dir) and answers.
     const t0 = performance.now();
     const probe = await call<typeof d.p.driver, ExecTaskResponse>(d.p.driver, "execTask", {

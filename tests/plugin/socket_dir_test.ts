@@ -27,6 +27,7 @@ Deno.test("socket in a private 0700 dir of its own, granted alone, removed after
     assertEquals((await Deno.stat(`${base}/containerd-driver.cache`)).mode! & 0o777, 0o700);
     for (const grants of [read, write]) assert(!grants.some((g) => g.endsWith("containerd-driver.cache")));
     await call(p.controller, "shutdown", {});
+    p.closeClients();
     assertEquals((await p.status).code, 0);
     await assertRejects(() => Deno.stat(own), Deno.errors.NotFound);
   } finally {
