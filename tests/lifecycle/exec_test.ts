@@ -35,10 +35,32 @@ async function fifoDirs(dir: string): Promise<string[]> {
   return out;
 }
 
-Deno.test("exec: ExecTask output and exit codes; streaming exec with stdin, tty and resize", async () => {
+/** A plugin on a socket dir of the test's own, the tasks made on it, and one cleanup for all of them. */
+async function execFixture() {
   const sockDir = await shortTempDir("cdrv-ex-");
   const d = await startDriver({}, { socketDir: sockDir });
-  const t = await makeTask({ config: { image: BUSYBOX, command: "/bin/sleep", args: ["300"] } });
+  const tasks: Awaited<ReturnType<typeof makeTask>>[] = [];
+  return {
+    sockDir,
+    d,
+    async task(config: Parameters<typeof makeTask>[0]["config"]) {
+      const t = await makeTask({ config });
+      tasks.push(t);
+      return t;
+    },
+    async cleanup() {
+      await d.close();
+      for (const t of tasks) await t.cleanup();
+      await purgeNamespace(d.namespace);
+      await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+Deno.test("exec: ExecTask output and exit codes; streaming exec with stdin, tty and resize", async () => {
+  const f = await execFixture();
+  const { d, sockDir } = f;
+  const t = await f.task({ image: BUSYBOX, command: "/bin/sleep", args: ["300"] });
   try {
     await d.start(t.config);
     const id = t.config.id;
@@ -124,10 +146,7 @@ Deno.test("exec: ExecTask output and exit codes; streaming exec with stdin, tty 
     assertEquals(await fifoDirs(sockDir), [], "exec FIFOs left behind");
     await d.destroy(id);
   } finally {
-    await d.close();
-    await t.cleanup();
-    await purgeNamespace(d.namespace);
-    await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+    await f.cleanup();
   }
 });
 
@@ -187,18 +206,16 @@ async function execProcesses(d: Awaited<ReturnType<typeof startDriver>>, id: str
 }
 
 Deno.test("exec: an exec that cannot start fails at once with the runtime's reason, on both RPCs", async () => {
-  const sockDir = await shortTempDir("cdrv-ex-");
-  const d = await startDriver({}, { socketDir: sockDir });
+  const f = await execFixture();
+  const { d, sockDir } = f;
   // The task's cwd is a directory it can remove: an exec then cannot chdir into it.
-  const t = await makeTask({
-    config: {
-      image: BUSYBOX,
-      command: "/bin/sh",
-      args: ["-c", "mkdir -p /work/dir && touch /plain && sleep 300"],
-      cwd: "/work/dir",
-    },
+  const t = await f.task({
+    image: BUSYBOX,
+    command: "/bin/sh",
+    args: ["-c", "mkdir -p /work/dir && touch /plain && sleep 300"],
+    cwd: "/work/dir",
   });
-  const short = await makeTask({ config: { image: BUSYBOX, command: "/bin/true" } });
+  const short = await f.task({ image: BUSYBOX, command: "/bin/true" });
   try {
     await d.start(t.config);
     const id = t.config.id;
@@ -282,18 +299,14 @@ Deno.test("exec: an exec that cannot start fails at once with the runtime's reas
     await d.destroy(short.config.id);
     await d.destroy(id, true);
   } finally {
-    await d.close();
-    await t.cleanup();
-    await short.cleanup();
-    await purgeNamespace(d.namespace);
-    await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+    await f.cleanup();
   }
 });
 
 Deno.test("exec: 40 execs waiting for output at once leave the plugin responsive, and all finish whole", async () => {
-  const sockDir = await shortTempDir("cdrv-ex-");
-  const d = await startDriver({}, { socketDir: sockDir });
-  const t = await makeTask({ config: { image: BUSYBOX, command: "/bin/sleep", args: ["300"] } });
+  const f = await execFixture();
+  const { d, sockDir } = f;
+  const t = await f.task({ image: BUSYBOX, command: "/bin/sleep", args: ["300"] });
   try {
     await d.start(t.config);
     const id = t.config.id;
@@ -325,9 +338,6 @@ Deno.test("exec: 40 execs waiting for output at once leave the plugin responsive
     assertEquals(await fifoDirs(sockDir), [], "exec FIFOs left behind");
     await d.destroy(id, true);
   } finally {
-    await d.close();
-    await t.cleanup();
-    await purgeNamespace(d.namespace);
-    await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+    await f.cleanup();
   }
 });
