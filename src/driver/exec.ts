@@ -102,20 +102,22 @@ class FifoPump {
     const buf = new Uint8Array(64 * 1024);
     let seen = false;
     let idle = 5;
+    const wait = async () => {
+      await sleep(idle);
+      idle = Math.min(idle * 2, 50);
+    };
     while (!this.#stopped) {
       let n: number;
       try {
         n = fs.readSync(this.#fd, buf, 0, buf.length, null);
       } catch (e) {
         if ((e as { code?: string }).code !== "EAGAIN") return;
-        await sleep(idle);
-        idle = Math.min(idle * 2, 50);
+        await wait();
         continue;
       }
       if (n === 0) {
         if (seen || exited()) return;
-        await sleep(idle);
-        idle = Math.min(idle * 2, 50);
+        await wait();
         continue;
       }
       seen = true;
