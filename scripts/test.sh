@@ -3,8 +3,11 @@
 # (127.0.0.1 only), runs every test (static checks, unit, plugin, containerd integration, Nomad e2e),
 # stops what it started, and ends with one line of its own: `N passed, N failed`.
 #
-#   ./scripts/test.sh                 everything
-#   ./scripts/test.sh tests/plugin    only these test paths (static checks still run)
+#   ./scripts/test.sh                 everything: the host leg, the modern leg (a VM: cgroup v2, containerd 2.x,
+#                                     runc 1.5), the SELinux VM and a 3-minute soak
+#   ./scripts/test.sh tests/plugin    only these test paths on the host (static checks still run)
+#
+# The legs' counts are printed each on a line of their own ("leg <name>: N passed, N failed"), then their sum.
 source "$(dirname "$0")/lib/common.sh"
 source "$CDRV_ROOT/scripts/lib/containerd.sh"
 source "$CDRV_ROOT/scripts/lib/registry.sh"
@@ -24,8 +27,35 @@ fi
 passed=0
 failed=0
 failures=()
-pass() { passed=$((passed + $1)); }
-fail() { failed=$((failed + $1)); failures+=("$2"); }
+# Counts per leg: the run's own tests are leg $LEG (host; the VMs' runs of this script name theirs), a VM's
+# summary line counts for that VM's leg.
+LEG=${CDRV_TEST_LEG:-host}
+legs=()
+declare -A leg_passed=() leg_failed=()
+_leg() { [[ " ${legs[*]} " == *" $1 "* ]] || legs+=("$1"); }
+pass() { passed=$((passed + $1)); _leg "${3:-$LEG}"; leg_passed[${3:-$LEG}]=$((${leg_passed[${3:-$LEG}]:-0} + $1)); }
+fail() {
+  failed=$((failed + $1))
+  failures+=("$2")
+  _leg "${3:-$LEG}"
+  leg_failed[${3:-$LEG}]=$((${leg_failed[${3:-$LEG}]:-0} + $1))
+}
+# vm_counts <leg> <log> <exit code>: adds the summary line of a VM's run of this script to <leg>; a missing
+# summary or a non-zero exit without a failure counts as one failure.
+vm_counts() {
+  local leg=$1 log=$2 rc=$3 summary f
+  summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | { grep -E '^[0-9]+ passed, [0-9]+ failed$' || true; } | tail -1)
+  if [ -z "$summary" ]; then
+    fail 1 "$leg VM gave no summary (exit $rc)" "$leg"
+    return
+  fi
+  pass "${summary%% passed*}" "" "$leg"
+  f=${summary##*, }
+  f=${f%% failed}
+  [ "$f" -gt 0 ] && fail "$f" "$leg VM" "$leg"
+  [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && fail 1 "$leg VM exited $rc" "$leg"
+  cdrv_log "$leg VM: $summary"
+}
 
 # --- static checks: each counts as one test -----------------------------------------------------
 static() {
@@ -53,6 +83,7 @@ TESTDIR=$(mktemp -d /tmp/cdrv-test.XXXXXX)
 # containerd groups task cgroups by namespace (/<namespace>/<id>); the tests' namespaces are named cdrv-*.
 cgroup_dirs() { find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -name 'cdrv-*' 2>/dev/null | sort; }
 CGROUPS_BEFORE=$(cgroup_dirs)
+modern_pid=""
 # The release tests run plugins the operator's way, with their socket dirs and Deno's cache dir in /run.
 RUN_CACHE_BEFORE=$([ -e /run/containerd-driver.cache ] && echo 1 || echo 0)
 cdrv_nomadnet_snapshot "$TESTDIR/nomadnet"
@@ -62,6 +93,11 @@ cleanup() {
   # Whatever the tests started and left (a Nomad agent's logmon, a plugin of a killed run): every process
   # whose environment names this run's dir (exported below, after containerd and the registries started),
   # ended by PID: SIGTERM (the SELinux VM's script then stops its qemu), SIGKILL a moment later.
+  # The modern leg's VM (its script stops qemu on SIGTERM).
+  if [ -n "$modern_pid" ] && kill -0 "$modern_pid" 2>/dev/null; then
+    kill "$modern_pid" 2>/dev/null
+    wait "$modern_pid" 2>/dev/null
+  fi
   local left=()
   mapfile -t left < <(cdrv_marked_pids "CDRV_TEST_DIR=$TESTDIR")
   if [ ${#left[@]} -gt 0 ]; then
@@ -88,6 +124,21 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# --- the modern leg, in the background ------------------------------------------------------------------
+# The host is cgroup v1 with Debian's containerd 1.6 and runc 1.1. Most Nomad clients now run cgroup v2 with
+# containerd 2.x: the modern leg boots the test VM in profile modern (scripts/vm.sh) and runs the
+# containerd-facing suites, the e2e jobs and the v2-only suites (tests/cgroupv2, tests/runtimes) there, with
+# containerd 2.x and runc 1.5 (scripts/vm/modern-leg.sh). It runs while the host leg runs (the VM is software
+# emulated here: it takes longer than the host's tests). With the whole suite, or CDRV_TEST_MODERN_VM=1.
+modern_pid=""
+if [ "${CDRV_TEST_MODERN_VM:-$([ $# -eq 0 ] && echo 1 || echo 0)}" = 1 ]; then
+  modern_t0=$SECONDS
+  CDRV_VM_TIMEOUT=${CDRV_TEST_MODERN_TIMEOUT:-2700} \
+    "$CDRV_ROOT/scripts/vm.sh" run --profile modern -- scripts/vm/modern-leg.sh >"$TESTDIR/modern-vm.log" 2>&1 &
+  modern_pid=$!
+  cdrv_log "modern leg: started in the VM (pid $modern_pid; its output: $TESTDIR/modern-vm.log, shown when it ends)"
+fi
 
 t0=$SECONDS
 cdrv_containerd_start "$TESTDIR/ctd"
@@ -126,7 +177,7 @@ export CDRV_TEST_REGISTRY_TLS=127.0.0.1:$((BASE + 2))
 export CDRV_TEST_REGISTRY_CA=$TESTDIR/reg/ca/ca.crt
 export CDRV_TEST_IMAGES=$IMAGES
 # CDRV_NOMAD_BIN (common.sh): the pinned build, or the user's own Nomad. Named in the output either way.
-cdrv_log "nomad for the e2e tests: $CDRV_NOMAD_BIN ($("$CDRV_NOMAD_BIN" version 2>/dev/null | head -1 || echo "does not run"))"
+cdrv_log "nomad for the e2e tests: $CDRV_NOMAD_BIN ($({ "$CDRV_NOMAD_BIN" version 2>/dev/null || echo "does not run"; } | sed -n 1p))"
 
 # --- deno tests ------------------------------------------------------------------------------------
 paths=("$@")
@@ -160,32 +211,39 @@ fi
 
 # --- SELinux on a kernel that enforces it --------------------------------------------------------------
 # This host's kernel has SELinux off, so tests/selinux above proved only that the option then changes
-# nothing. The same file runs again in a Debian VM booted with SELinux enforcing (scripts/selinux-vm.sh,
-# under KVM), with its own containerd and registry; its summary line adds to ours. It runs with the whole
+# nothing. The same file runs again in the test VM booted with SELinux enforcing (scripts/vm.sh, profile
+# selinux), with its own containerd and registry; its summary line adds to ours. It runs with the whole
 # suite (no paths given) or when CDRV_TEST_SELINUX_VM=1.
 if [ "${CDRV_TEST_SELINUX_VM:-$([ $# -eq 0 ] && echo 1 || echo 0)}" = 1 ]; then
   vmlog=$TESTDIR/selinux-vm.log
   t1=$SECONDS
   set +e
   # Deno's JIT (V8) needs execmem, which the policy grants unconfined domains only with allow_execmem.
-  "$CDRV_ROOT/scripts/selinux-vm.sh" run -- sh -c 'setsebool allow_execmem 1 && exec "$@"' _ \
+  "$CDRV_ROOT/scripts/vm.sh" run --profile selinux -- sh -c 'setsebool allow_execmem 1 && exec "$@"' _ \
     env CDRV_TEST_SKIP_SETUP=1 CDRV_TEST_SKIP_STATIC=1 CDRV_TEST_PREBUILT_IMAGES=1 CDRV_TEST_SELINUX_VM=0 \
+    CDRV_TEST_MODERN_VM=0 CDRV_TEST_LEG=selinux \
     CDRV_TEST_SLOW_FACTOR="${CDRV_TEST_SLOW_FACTOR:-4}" \
     ./scripts/test.sh tests/selinux/ 2>&1 |
     tee "$vmlog"
   vmrc=${PIPESTATUS[0]}
   set -e
-  vmsummary=$(sed 's/\x1b\[[0-9;]*m//g' "$vmlog" | { grep -E '^[0-9]+ passed, [0-9]+ failed$' || true; } | tail -1)
-  if [ -n "$vmsummary" ]; then
-    pass "${vmsummary%% passed*}"
-    vf=${vmsummary##*, }
-    vf=${vf%% failed}
-    [ "$vf" -gt 0 ] && fail "$vf" "selinux-vm"
-    [ "$vmrc" -ne 0 ] && [ "$vf" -eq 0 ] && fail 1 "selinux-vm exited $vmrc"
-  else
-    fail 1 "selinux-vm gave no summary (exit $vmrc)"
-  fi
-  cdrv_log "selinux-vm: $vmsummary in $((SECONDS - t1)) s"
+  vm_counts selinux "$vmlog" "$vmrc"
+  cdrv_log "selinux VM: $((SECONDS - t1)) s"
+fi
+
+# --- the modern leg's result ------------------------------------------------------------------------------
+if [ -n "$modern_pid" ]; then
+  cdrv_log "modern leg: waiting for the VM (running for $((SECONDS - modern_t0)) s)"
+  set +e
+  wait "$modern_pid"
+  modern_rc=$?
+  set -e
+  modern_pid=""
+  echo "----- modern leg (VM, profile modern) -----"
+  cat "$TESTDIR/modern-vm.log"
+  echo "----- end of the modern leg -----"
+  vm_counts modern "$TESTDIR/modern-vm.log" "$modern_rc"
+  cdrv_log "modern VM: $((SECONDS - modern_t0)) s"
 fi
 
 # --- chaos soak, 3 minutes ----------------------------------------------------------------------------
@@ -203,10 +261,10 @@ if [ "${CDRV_TEST_SOAK:-$([ $# -eq 0 ] && echo 1 || echo 0)}" = 1 ]; then
   soakrc=${PIPESTATUS[0]}
   set -e
   if [ "$soakrc" -eq 0 ]; then
-    pass 1
+    pass 1 "" soak
     cdrv_log "soak: passed in $((SECONDS - t1)) s ($(jq -c '{faults, log_lines}' "$TESTDIR/soak.json" 2>/dev/null))"
   else
-    fail 1 "soak"
+    fail 1 "soak" soak
     why=$(sed 's/\x1b\[[0-9;]*m//g' "$soaklog" | { grep -oE 'FAILED: .*' || true; } | tail -1)
     [ "$soakrc" -eq 124 ] && why="stopped after ${CDRV_TEST_SOAK_TIMEOUT:-480} s"
     cdrv_log "soak FAILED (exit $soakrc) after $((SECONDS - t1)) s: ${why:-no verdict; see its output above}"
@@ -214,5 +272,9 @@ if [ "${CDRV_TEST_SOAK:-$([ $# -eq 0 ] && echo 1 || echo 0)}" = 1 ]; then
 fi
 
 [ ${#failures[@]} -gt 0 ] && cdrv_log "failures: ${failures[*]}"
+# One line per leg when there was more than one, then the sum (the last line, alone).
+if [ ${#legs[@]} -gt 1 ]; then
+  for l in "${legs[@]}"; do echo "leg $l: ${leg_passed[$l]:-0} passed, ${leg_failed[$l]:-0} failed"; done
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

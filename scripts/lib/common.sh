@@ -11,6 +11,9 @@ DENO_VERSION=2.9.6
 # binary: nothing is built then.
 NOMAD_VERSION=1.6.3
 NOMAD_COMMIT=e0497bff14378d68cad76a801cc0eba93ce05039
+# The modern leg's stack (scripts/lib/stack.sh builds it from the Go module proxy; tests run it in the VM).
+CONTAINERD2_VERSION=2.4.2
+RUNC_VERSION=1.5.3
 BUF_VERSION=1.74.0
 TS_PROTO_VERSION=2.18.0
 ASC_VERSION=0.28.20

@@ -1,4 +1,5 @@
-# Sourced after common.sh: a private containerd (Debian's 1.6) for tests, entirely under one directory.
+# Sourced after common.sh: a private containerd for tests, entirely under one directory: the one on PATH
+# (Debian's 1.6 on the host leg; 2.x in the modern leg's VM, whose PATH starts with $CDRV_STACK_DIR/bin).
 # Functions only; nothing runs on source.
 #
 #   <dir>/config.toml  <dir>/containerd.sock (+ .ttrpc)  <dir>/containerd.log  <dir>/containerd.pid
@@ -56,20 +57,35 @@ _cdrv_ctd_answers() {
   timeout 3 ctr --address "$1/containerd.sock" version >/dev/null 2>&1
 }
 
+# The major version of the containerd on PATH (1 or 2).
+_cdrv_ctd_major() {
+  containerd --version 2>/dev/null | sed -nE 's/.* v?([0-9]+)\.[0-9]+\.[0-9]+.*/\1/p' | head -1
+}
+
+# containerd 1.x reads config version 2. 2.x reads version 3 and later ones (2.4: 4, where [grpc] and the other
+# servers became plugin sections): we write 3 and let the daemon migrate it once (`config migrate`), so it
+# starts on its native version without a migration warning. Plugin IDs differ too: 2.x split CRI into
+# cri.v1.images, cri.v1.runtime and a pod sandbox controller that needs them, and dropped aufs.
 _cdrv_ctd_write_config() {
-  local dir=$1
+  local dir=$1 version=2 cri='"io.containerd.grpc.v1.cri",' snapshotters
+  snapshotters='"io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.zfs",'
+  if [ "$(_cdrv_ctd_major)" = 2 ]; then
+    version=3
+    cri='"io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime",
+  "io.containerd.podsandbox.controller.v1.podsandbox",'
+  else
+    snapshotters+=' "io.containerd.snapshotter.v1.aufs",'
+  fi
   cat >"$dir/config.toml.tmp" <<EOF
-# written by scripts/lib/containerd.sh
-version = 2
+# written by scripts/lib/containerd.sh for containerd $(containerd --version 2>/dev/null | cut -d' ' -f3)
+version = $version
 root = "$dir/root"
 state = "$dir/state"
 # CRI off; snapshotters that cannot work here off too (they only add "skip"/"error" noise).
 disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.zfs",
+  $cri
+  $snapshotters
 ]
 
 [grpc]
@@ -88,6 +104,13 @@ disabled_plugins = [
 [plugins."io.containerd.internal.v1.opt"]
   path = "$dir/opt"
 EOF
+  if [ $version = 3 ]; then
+    mv -f "$dir/config.toml.tmp" "$dir/config.v3.toml"
+    containerd --config "$dir/config.v3.toml" config migrate >"$dir/config.toml.tmp" 2>/dev/null || {
+      cdrv_log "containerd: \`containerd config migrate\` of $dir/config.v3.toml failed"
+      return 1
+    }
+  fi
   mv -f "$dir/config.toml.tmp" "$dir/config.toml"
 }
 
@@ -119,7 +142,7 @@ cdrv_containerd_start() {
     mkdir -p "$dir/root/io.containerd.snapshotter.v1.overlayfs"
     chcon -t container_ro_file_t "$dir/root/io.containerd.snapshotter.v1.overlayfs"
   fi
-  _cdrv_ctd_write_config "$dir"
+  _cdrv_ctd_write_config "$dir" || return 1
   rm -f "$sock" "$sock.ttrpc" "$dir/containerd.pid"
   printf '\n=== %s cdrv_containerd_start\n' "$(date -Is)" >>"$dir/containerd.log"
   # The inner shell records its own PID then execs containerd, so the PID is right even when setsid

@@ -1,20 +1,24 @@
 #!/bin/bash
-# PID 1 of the SELinux test VM, installed as /usr/sbin/init (labelled init_exec_t by the policy) by
-# `scripts/selinux-vm.sh build`. The initramfs has mounted the root (rw) and moved /proc, /sys, /dev
-# and /run onto it.
+# PID 1 of the test VM, installed as /usr/sbin/init (labelled init_exec_t by the SELinux policy) by
+# `scripts/vm.sh build`. The initramfs has mounted the root (rw) and moved /proc, /sys, /dev and /run onto it.
+# One image, two profiles (kernel command line word cdrv_profile=, set by scripts/vm.sh):
 #
-# Phase 1 runs as kernel_t (the kernel starts init before any policy is loaded): mounts, load_policy,
-# labels, modules, the 9p shares, setenforce. Then it execs itself again: kernel_t running an
-# init_exec_t file becomes init_t (the policy's type_transition, as for systemd's re-exec), and phase 2
-# runs the command under `runcon CONTEXT` (kernel_t may not transition to any user or service domain;
-# init_t may).
+# selinux: SELinux enforcing. Phase 1 runs as kernel_t (the kernel starts init before any policy is loaded):
+#   mounts, load_policy, labels, modules, the 9p shares, setenforce. Then it execs itself again: kernel_t
+#   running an init_exec_t file becomes init_t (the policy's type_transition, as for systemd's re-exec), and
+#   phase 2 runs the command under `runcon CONTEXT` (kernel_t may not transition to any user or service
+#   domain; init_t may).
+# modern: no LSM (selinux=0), only the unified cgroup hierarchy (cgroup_no_v1=all): cgroup2 on /sys/fs/cgroup
+#   with every controller enabled in the root's cgroup.subtree_control, as systemd leaves a cgroup v2 host.
+#   The command runs in one phase.
 #
 # Kernel command line words read here:
-#   cdrv_mode=relabel   build time: label the whole root file system from the policy's file_contexts
+#   cdrv_profile=selinux|modern   (default selinux)
+#   cdrv_mode=relabel   build time (selinux): label the whole root file system from the policy's file_contexts
 #   cdrv_mode=run       run the command described by /cdrv-run/run.sh (the host's run dir, 9p tag cdrvrun)
 #   cdrv_mode=shell     the same, interactive on the serial console
-#   cdrv_permissive     leave SELinux permissive (default: setenforce 1 and check it)
-#   cdrv_stock_policy   disable the local module cdrv_vm (scripts/selinux-vm/cdrv_vm.te) first
+#   cdrv_permissive     (selinux) leave SELinux permissive (default: setenforce 1 and check it)
+#   cdrv_stock_policy   (selinux) disable the local module cdrv_vm (scripts/vm/cdrv_vm.te) first
 #
 # Console protocol (read by the host): "cdrv-vm: ..." status lines, "CDRV-VM-BEGIN" before the
 # command's output, and last "CDRV-VM-EXIT <code>". Then the VM powers off (a panic reboots, which
@@ -56,22 +60,85 @@ mnt() { # mnt <type> <source> <dir> [options]: mounts unless already mounted
 
 mountpoint -q /proc || mount -t proc -o nosuid,nodev,noexec proc /proc
 mode=run
+profile=selinux
 enforce=1
 stock=0
 for w in $(cat /proc/cmdline); do
   case $w in
+    cdrv_profile=*) profile=${w#cdrv_profile=} ;;
     cdrv_mode=*) mode=${w#cdrv_mode=} ;;
     cdrv_permissive) enforce=0 ;;
     cdrv_stock_policy) stock=1 ;;
   esac
 done
 
-# ---- phase 1: kernel_t -------------------------------------------------------------------------------
-if [ "${CDRV_INIT_PHASE:-1}" = 1 ]; then
+# The file systems every profile mounts (before a policy is loaded: labelled at mount time or restored later).
+base_mounts() {
   mnt proc proc /proc nosuid,nodev,noexec
   mnt sysfs sysfs /sys nosuid,nodev,noexec
   mnt devtmpfs devtmpfs /dev mode=0755,nosuid
   mnt tmpfs tmpfs /run mode=0755,nosuid,nodev,size=20%
+}
+more_mounts() {
+  mnt devpts devpts /dev/pts gid=5,mode=0620,ptmxmode=0666,nosuid,noexec
+  mnt tmpfs tmpfs /dev/shm mode=1777,nosuid,nodev
+  mnt mqueue mqueue /dev/mqueue nosuid,nodev,noexec
+  mnt tmpfs tmpfs /tmp mode=1777,nosuid,nodev,size=50%
+  mnt cgroup2 cgroup2 /sys/fs/cgroup nsdelegate,nosuid,nodev,noexec
+  mkdir -p /run/lock
+}
+basic_system() { # basic_system <hostname>
+  [ -L /dev/fd ] || ln -sf /proc/self/fd /dev/fd
+  ip link set lo up
+  hostname "$1"
+}
+
+# mount_shares <extra 9p options of the run dir>: the host's run dir (/cdrv-run, with run.sh) and the shares
+# run.sh names. run.sh sets CDRV_VM_SHARES (tag=path ...), CDRV_VM_9P_LABEL, CDRV_VM_9P_OPTS, CDRV_VM_CWD,
+# CDRV_VM_CONTEXT, CDRV_VM_ENV (NAME=VALUE ...) and CDRV_VM_ARGV (the command).
+mount_shares() {
+  modprobe -a 9pnet_virtio 9p || fail "modprobe 9p failed"
+  local ninep=trans=virtio,version=9p2000.L,msize=524288 s
+  mnt 9p cdrvrun /cdrv-run "$ninep,cache=none$1"
+  [ -r /cdrv-run/run.sh ] || fail "/cdrv-run/run.sh is missing"
+  CDRV_VM_SHARES=() CDRV_VM_9P_LABEL="" CDRV_VM_9P_OPTS=cache=mmap
+  # shellcheck disable=SC1091
+  source /cdrv-run/run.sh || fail "cannot read /cdrv-run/run.sh"
+  for s in "${CDRV_VM_SHARES[@]}"; do
+    mnt 9p "${s%%=*}" "${s#*=}" "$ninep,$CDRV_VM_9P_OPTS${CDRV_VM_9P_LABEL:+,context=$CDRV_VM_9P_LABEL}"
+  done
+}
+
+# ---- profile modern: cgroup v2 only, no LSM ---------------------------------------------------------------
+# What a cgroup v2 node looks like after systemd: no v1 hierarchy can be mounted (cgroup_no_v1=all), every
+# controller the kernel has is in the root's cgroup.controllers and enabled for its children.
+modern_setup() {
+  base_mounts
+  more_mounts
+  grep -qw cgroup_no_v1=all /proc/cmdline || fail "profile modern without cgroup_no_v1=all on the command line"
+  if awk '$3 == "cgroup" { found = 1 } END { exit !found }' /proc/mounts; then
+    fail "a cgroup v1 hierarchy is mounted: $(awk '$3 == "cgroup" { print $2 }' /proc/mounts | tr '\n' ' ')"
+  fi
+  local c have
+  have=$(cat /sys/fs/cgroup/cgroup.controllers)
+  for c in cpuset cpu io memory pids; do
+    case " $have " in *" $c "*) ;; *) fail "cgroup2 lacks the $c controller (it has: $have)" ;; esac
+  done
+  for c in $have; do echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control || fail "cannot enable $c for children"; done
+  basic_system cdrv-modern-vm
+  case $mode in run | shell) ;; *) fail "cdrv_mode=$mode is not for profile modern" ;; esac
+  mount_shares ""
+  say "cgroup v2 only; controllers enabled: $(cat /sys/fs/cgroup/cgroup.subtree_control); kernel $(uname -r)"
+}
+
+# ---- phase 1: kernel_t -------------------------------------------------------------------------------
+case $profile in
+  selinux) ;;
+  modern) modern_setup && CDRV_INIT_PHASE=2 ;;
+  *) fail "unknown cdrv_profile=$profile" ;;
+esac
+if [ "${CDRV_INIT_PHASE:-1}" = 1 ]; then
+  base_mounts
   mnt securityfs securityfs /sys/kernel/security nosuid,nodev,noexec
   grep -qw selinux /sys/kernel/security/lsm || fail "SELinux is not an active LSM: $(cat /sys/kernel/security/lsm)"
   # The policy (Debian's refpolicy, SELINUXTYPE=default). -i: the initial load; it mounts selinuxfs.
@@ -79,17 +146,10 @@ if [ "${CDRV_INIT_PHASE:-1}" = 1 ]; then
   load_policy -i || fail "load_policy -i failed"
   mountpoint -q /sys/fs/selinux || fail "selinuxfs is not mounted after load_policy"
 
-  mnt devpts devpts /dev/pts gid=5,mode=0620,ptmxmode=0666,nosuid,noexec
-  mnt tmpfs tmpfs /dev/shm mode=1777,nosuid,nodev
-  mnt mqueue mqueue /dev/mqueue nosuid,nodev,noexec
-  mnt tmpfs tmpfs /tmp mode=1777,nosuid,nodev,size=50%
-  mnt cgroup2 cgroup2 /sys/fs/cgroup nsdelegate,nosuid,nodev,noexec
-  mkdir -p /run/lock
+  more_mounts
   # What was created before the policy was loaded (devtmpfs nodes, /run) has generic labels.
   restorecon -R /dev /run /tmp /sys/fs/cgroup 2>/dev/null
-  [ -L /dev/fd ] || ln -sf /proc/self/fd /dev/fd
-  ip link set lo up
-  hostname cdrv-selinux-vm
+  basic_system cdrv-selinux-vm
 
   if [ "$mode" = relabel ]; then
     say "relabelling / from /etc/selinux/default/contexts/files/file_contexts"
@@ -110,19 +170,8 @@ if [ "${CDRV_INIT_PHASE:-1}" = 1 ]; then
     semodule -d cdrv_vm || fail "semodule -d cdrv_vm failed"
   fi
 
-  modprobe -a 9pnet_virtio 9p || fail "modprobe 9p failed"
-  ninep=trans=virtio,version=9p2000.L,msize=524288
   # 9p has no labelling rule in the policy (its files would be unlabeled_t): one label per mount.
-  mnt 9p cdrvrun /cdrv-run "$ninep,cache=none,context=system_u:object_r:tmp_t:s0"
-  [ -r /cdrv-run/run.sh ] || fail "/cdrv-run/run.sh is missing"
-  # run.sh sets CDRV_VM_SHARES (tag=path ...), CDRV_VM_9P_LABEL, CDRV_VM_9P_OPTS, CDRV_VM_CWD,
-  # CDRV_VM_CONTEXT, CDRV_VM_ENV (NAME=VALUE ...) and CDRV_VM_ARGV (the command).
-  CDRV_VM_SHARES=() CDRV_VM_9P_LABEL="" CDRV_VM_9P_OPTS=cache=mmap
-  # shellcheck disable=SC1091
-  source /cdrv-run/run.sh || fail "cannot read /cdrv-run/run.sh"
-  for s in "${CDRV_VM_SHARES[@]}"; do
-    mnt 9p "${s%%=*}" "${s#*=}" "$ninep,$CDRV_VM_9P_OPTS${CDRV_VM_9P_LABEL:+,context=$CDRV_VM_9P_LABEL}"
-  done
+  mount_shares ",context=system_u:object_r:tmp_t:s0"
   if [ "$enforce" = 1 ]; then
     setenforce 1 || fail "setenforce 1 failed"
     [ "$(getenforce)" = Enforcing ] || fail "getenforce says $(getenforce), not Enforcing"
@@ -136,15 +185,18 @@ fi
 CDRV_VM_ENV=() CDRV_VM_ARGV=() CDRV_VM_CWD=/ CDRV_VM_CONTEXT=""
 # shellcheck disable=SC1091
 source /cdrv-run/run.sh || fail "cannot read /cdrv-run/run.sh"
-# (a builtin: anything init_t executes from bin_t runs as initrc_t, by the policy's type_transition)
-read -r -d '' self </proc/self/attr/current
-case $self in *:init_t:*) ;; *) say "WARNING: phase 2 runs as $self, not init_t (is /usr/sbin/init init_exec_t?)" ;; esac
-say "SELinux $(getenforce); lsm=$(cat /sys/kernel/security/lsm); init=$self; command=${CDRV_VM_CONTEXT:-(same)}"
+if [ "$profile" = selinux ]; then
+  # (a builtin: anything init_t executes from bin_t runs as initrc_t, by the policy's type_transition)
+  read -r -d '' self </proc/self/attr/current
+  case $self in *:init_t:*) ;; *) say "WARNING: phase 2 runs as $self, not init_t (is /usr/sbin/init init_exec_t?)" ;; esac
+  say "SELinux $(getenforce); lsm=$(cat /sys/kernel/security/lsm); init=$self; command=${CDRV_VM_CONTEXT:-(same)}"
+fi
 
 runner=()
 if [ -n "$CDRV_VM_CONTEXT" ]; then runner=(runcon "$CDRV_VM_CONTEXT"); fi
 # bash (shell_exec_t) is the entrypoint into the command's domain, whatever the command's file label.
-envs=(PATH="$PATH" HOME=/root LANG=C.UTF-8 TERM=dumb USER=root LOGNAME=root SHELL=/bin/bash CDRV_SELINUX_VM=1)
+envs=(PATH="$PATH" HOME=/root LANG=C.UTF-8 TERM=dumb USER=root LOGNAME=root SHELL=/bin/bash CDRV_VM_PROFILE="$profile")
+[ "$profile" = selinux ] && envs+=(CDRV_SELINUX_VM=1)
 cmd=(env -i "${envs[@]}" "${CDRV_VM_ENV[@]}" "${runner[@]}" /bin/bash -c 'cd "$1" && shift && exec "$@"' cdrv-vm
   "$CDRV_VM_CWD" "${CDRV_VM_ARGV[@]}")
 echo CDRV-VM-BEGIN

@@ -1,38 +1,47 @@
 #!/usr/bin/env bash
-# A throw-away Debian bookworm VM with SELinux enforcing (Debian's refpolicy "default", MCS, plus
-# refpolicy's container module, which Debian does not ship, and scripts/selinux-vm/cdrv_vm.te), to test
-# the driver's SELinux labelling on a real SELinux kernel when the host has none. Needs root and qemu
-# (KVM when it can boot the VM's kernel, TCG otherwise). Everything lives in $CDRV_CACHE/selinux-vm.
+# The test VM: a throw-away Debian bookworm guest booted from one cached image in one of two profiles.
+#   selinux  SELinux enforcing (Debian's refpolicy "default", MCS, plus refpolicy's container module, which
+#            Debian does not ship, and scripts/vm/cdrv_vm.te), to test the driver's SELinux labelling on a real
+#            SELinux kernel when the host has none.
+#   modern   the stack most Nomad clients run today: no LSM, only the unified cgroup hierarchy (kernel command
+#            line cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1; cgroup2 on /sys/fs/cgroup with every
+#            controller enabled for the root's children). The caller brings containerd 2.x and runc (the
+#            image's Debian containerd 1.6 and runc are there too; PATH decides).
+# Needs root and qemu (KVM when it can boot the VM's kernel, TCG otherwise). Everything lives in
+# $CDRV_CACHE/vm.
 #
-#   scripts/selinux-vm.sh build [--force]
-#       debootstrap a rootfs (kernel, policy, containerd, runc and the test tools), make an ext4 image of
-#       it and label it by booting it once. Cached: rebuilt only when scripts/selinux-vm/{init.sh,
-#       cdrv_vm.te}, the package list or the build functions below change (or with --force).
-#   scripts/selinux-vm.sh run [--permissive] [--stock-policy] [--context CTX] [-e NAME=VALUE]... -- CMD [ARG...]
-#       boots the VM (builds it first if needed) on a copy-on-write snapshot of the image (every run
-#       starts from the same clean image), with the repo ($CDRV_ROOT) and $CDRV_CACHE shared (9p, at the
-#       same paths, every file labelled nfs_t), SELinux enforcing (unless --permissive), and runs CMD as
-#       root in $CDRV_ROOT under SELinux context CTX (default: unconfined_u:unconfined_r:unconfined_t:s0,
-#       see VM_DEFAULT_CONTEXT), prints its output (stdout and stderr, merged) and exits with its code.
-#       --stock-policy: without the cdrv_vm module (disabled at boot, which takes a while).
-#       Forwarded into the VM: CDRV_CACHE, DENO_DIR, CI, every CDRV_* variable, and -e NAME=VALUE.
-#       Lines "cdrv-vm: ..." (to stderr) are the VM's own: SELinux state, AVC denials seen during the run.
-#       /tmp in the VM is a tmpfs (labelled tmp_t; what unconfined_t creates there is user_tmp_t).
-#       scripts/selinux-vm/label-experiment.sh (run it this way) shows what labels containers get.
-#   scripts/selinux-vm.sh shell [--permissive] [--stock-policy] [--context CTX]
+#   scripts/vm.sh build [--force]
+#       debootstrap a rootfs (kernel, policy, containerd, runc, crun and the test tools), make an ext4 image of
+#       it and label it by booting it once. Cached: rebuilt only when scripts/vm/{init.sh,cdrv_vm.te}, the
+#       package list or the build functions below change (or with --force).
+#   scripts/vm.sh run [--profile selinux|modern] [--permissive] [--stock-policy] [--context CTX] [-e NAME=VALUE]...
+#                     -- CMD [ARG...]
+#       boots the VM (builds it first if needed) on a copy-on-write snapshot of the image (every run starts
+#       from the same clean image), with the repo ($CDRV_ROOT) and $CDRV_CACHE shared (9p, at the same paths)
+#       and runs CMD as root in $CDRV_ROOT, prints its output (stdout and stderr, merged) and exits with its
+#       code. Profile selinux (the default): SELinux enforcing (unless --permissive), every shared file
+#       labelled nfs_t, CMD under SELinux context CTX (default: unconfined_u:unconfined_r:unconfined_t:s0,
+#       see VM_DEFAULT_CONTEXT); --stock-policy: without the cdrv_vm module (disabled at boot, which takes a
+#       while). The SELinux options do not apply to profile modern.
+#       Forwarded into the VM: CDRV_CACHE, DENO_DIR, CI, every CDRV_* variable, and -e NAME=VALUE; the
+#       command also gets CDRV_VM_PROFILE (and CDRV_SELINUX_VM=1 in profile selinux).
+#       Lines "cdrv-vm: ..." (to stderr) are the VM's own: its state, AVC denials seen during the run.
+#       /tmp in the VM is a tmpfs (profile selinux: labelled tmp_t; what unconfined_t creates there is
+#       user_tmp_t). scripts/vm/label-experiment.sh (run it this way) shows what labels containers get.
+#   scripts/vm.sh shell [run's options]
 #       the same VM with an interactive bash on the serial console (exit the shell to power off;
 #       Ctrl-A X kills qemu).
 #
-# Environment: SELINUX_VM_TIMEOUT (seconds for the whole VM, default 1200), SELINUX_VM_ACCEL (auto|kvm|tcg),
-# SELINUX_VM_MEM (4G), SELINUX_VM_CPUS (2), SELINUX_VM_VERBOSE=1 (show the boot messages too),
-# SELINUX_VM_9P_LABEL (the shares' label; empty: none, i.e. unlabeled_t, read-only in effect).
+# Environment: CDRV_VM_TIMEOUT (seconds for the whole VM, default 1200), CDRV_VM_ACCEL (auto|kvm|tcg),
+# CDRV_VM_MEM (4G), CDRV_VM_CPUS (2), CDRV_VM_VERBOSE=1 (show the boot messages too),
+# CDRV_VM_9P_LABEL (profile selinux: the shares' label; empty: none, i.e. unlabeled_t, read-only in effect).
 # Exit codes: the command's; 124 on timeout; 125 when the VM failed before or around the command.
 source "$(dirname "$0")/lib/common.sh"
 source "$CDRV_ROOT/scripts/lib/apt.sh"
 
 VM_SELF=$(realpath "${BASH_SOURCE[0]}")
-VM_FILES=$CDRV_ROOT/scripts/selinux-vm
-VM_DIR=$CDRV_CACHE/selinux-vm
+VM_FILES=$CDRV_ROOT/scripts/vm
+VM_DIR=$CDRV_CACHE/vm
 VM_IMAGE=$VM_DIR/image
 VM_SUITE=bookworm
 VM_MIRROR=http://deb.debian.org/debian
@@ -56,7 +65,7 @@ VM_PACKAGES=(
   linux-image-amd64 initramfs-tools kmod
   selinux-policy-default selinux-utils policycoreutils policycoreutils-python-utils checkpolicy setools
   selinux-policy-dev selinux-policy-src make zstd
-  containerd runc containernetworking-plugins
+  containerd runc crun containernetworking-plugins
   docker-registry apache2-utils skopeo umoci
   busybox-static tini jq iproute2 iptables openssl curl ca-certificates
   util-linux coreutils procps psmisc e2fsprogs git less
@@ -64,7 +73,7 @@ VM_PACKAGES=(
 
 usage() { sed -n '2,/^# Exit codes/p' "$VM_SELF" | sed 's/^# \{0,1\}//' >&2; }
 
-# What the image is made of: scripts/selinux-vm/{init.sh,cdrv_vm.te}, the package list and the build
+# What the image is made of: scripts/vm/{init.sh,cdrv_vm.te}, the package list and the build
 # functions' own text (so editing the run side of this script does not rebuild the image).
 _vm_hash() {
   {
@@ -97,10 +106,10 @@ VM_ACCEL=""
 _vm_accel() {
   local kernel=$1
   [ -n "$VM_ACCEL" ] && return 0
-  case ${SELINUX_VM_ACCEL:-auto} in
-    kvm | tcg) VM_ACCEL=$SELINUX_VM_ACCEL; return 0 ;;
+  case ${CDRV_VM_ACCEL:-auto} in
+    kvm | tcg) VM_ACCEL=$CDRV_VM_ACCEL; return 0 ;;
     auto) ;;
-    *) cdrv_log "selinux-vm: SELINUX_VM_ACCEL must be auto, kvm or tcg"; return 1 ;;
+    *) cdrv_log "vm: CDRV_VM_ACCEL must be auto, kvm or tcg"; return 1 ;;
   esac
   local key cache=$VM_DIR/accel
   key="$(cat /proc/sys/kernel/random/boot_id) $(sha256sum <"$kernel" | cut -c1-16)"
@@ -122,7 +131,7 @@ _vm_accel() {
     local why="no usable /dev/kvm"
     [ -w /dev/kvm ] && why="a test boot with KVM did not reach the kernel's panic in 30 s"
     [ -d /sys/module/kvm_pvm ] && why+="; this host's KVM is kvm_pvm"
-    cdrv_log "selinux-vm: not using KVM ($why): TCG, slower"
+    cdrv_log "vm: not using KVM ($why): TCG, slower"
   fi
   printf '%s %s\n' "$key" "$VM_ACCEL" >"$cache"
 }
@@ -156,21 +165,30 @@ _vm_cleanup() {
   VM_TMP=""
 }
 
-# _vm_boot <imagedir> <mode> <extra kernel command line words> <rundir|""> <share...>
+# The kernel command line words of a profile.
+_vm_profile_words() {
+  case $1 in
+    selinux) echo "security=selinux selinux=1 enforcing=0 cdrv_profile=selinux" ;;
+    modern) echo "selinux=0 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all cdrv_profile=modern" ;;
+    *) cdrv_log "vm: unknown profile '$1' (selinux or modern)"; return 1 ;;
+  esac
+}
+
+# _vm_boot <imagedir> <profile> <mode> <extra kernel command line words> <rundir|""> <share...>
 # Boots the VM, streams its console and returns the code of the "CDRV-VM-EXIT <code>" line
 # (124 on timeout, 125 when the line never came). Mode "shell" is interactive on this terminal.
 _vm_boot() {
-  local img=$1 mode=$2 words=$3 rundir=$4
-  shift 4
+  local img=$1 profile=$2 mode=$3 words=$4 rundir=$5
+  shift 5
   _vm_accel "$img/vmlinuz"
-  local append="root=/dev/vda rw console=ttyS0 security=selinux selinux=1 enforcing=0 init=/usr/sbin/init"
+  local append="root=/dev/vda rw console=ttyS0 $(_vm_profile_words "$profile") init=/usr/sbin/init"
   append+=" panic=-1 fsck.mode=skip cdrv_mode=$mode"
   append+=${words:+ $words}
-  [ "${SELINUX_VM_VERBOSE:-0}" = 1 ] || append+=" quiet loglevel=3"
+  [ "${CDRV_VM_VERBOSE:-0}" = 1 ] || append+=" quiet loglevel=3"
   local snapshot=on
   [ "$mode" = relabel ] && snapshot=off
-  local q=(qemu-system-x86_64 -name cdrv-selinux-vm -nodefaults -no-user-config -display none -no-reboot
-    -accel "$VM_ACCEL" -m "${SELINUX_VM_MEM:-4G}" -smp "${SELINUX_VM_CPUS:-2}"
+  local q=(qemu-system-x86_64 -name "cdrv-vm-$profile" -nodefaults -no-user-config -display none -no-reboot
+    -accel "$VM_ACCEL" -m "${CDRV_VM_MEM:-4G}" -smp "${CDRV_VM_CPUS:-2}"
     -kernel "$img/vmlinuz" -initrd "$img/initrd.img" -append "$append"
     -drive "file=$img/rootfs.ext4,format=raw,if=virtio,cache=unsafe,discard=unmap,snapshot=$snapshot"
     -device virtio-rng-pci)
@@ -201,7 +219,7 @@ _vm_boot() {
   exec {tailfd}< <(exec tail -n +1 -F --pid="$VM_QEMU_PID" "$log" 2>/dev/null)
   VM_TAIL_PID=$!
 
-  local timeout=${SELINUX_VM_TIMEOUT:-1200} deadline verbose=${SELINUX_VM_VERBOSE:-0}
+  local timeout=${CDRV_VM_TIMEOUT:-1200} deadline verbose=${CDRV_VM_VERBOSE:-0}
   deadline=$((SECONDS + timeout))
   # show: print console lines (after CDRV-VM-BEGIN until CDRV-VM-EXIT; all of them when verbose).
   # An empty line is held back: the guest puts one before the marker in case the output had no final
@@ -241,10 +259,10 @@ _vm_boot() {
       fi
       if [ $SECONDS -ge $deadline ]; then
         if [ -z "$rc" ]; then
-          cdrv_log "selinux-vm: TIMEOUT after ${timeout}s (SELINUX_VM_TIMEOUT); killing qemu (pid $VM_QEMU_PID)"
+          cdrv_log "vm: TIMEOUT after ${timeout}s (CDRV_VM_TIMEOUT); killing qemu (pid $VM_QEMU_PID)"
           rc=124
         else
-          cdrv_log "selinux-vm: the VM did not power off after the command; killing qemu (pid $VM_QEMU_PID)"
+          cdrv_log "vm: the VM did not power off after the command; killing qemu (pid $VM_QEMU_PID)"
         fi
         _vm_kill_qemu
         break
@@ -259,11 +277,11 @@ _vm_boot() {
   if [ -z "$rc" ] && [ -s "$rundir/exit-code" ]; then rc=$(cat "$rundir/exit-code"); fi
   case $rc in
     '' | *[!0-9]*)
-      cdrv_log "selinux-vm: the VM ended (qemu exit $qrc) without reporting the command's exit code;" \
+      cdrv_log "vm: the VM ended (qemu exit $qrc) without reporting the command's exit code;" \
         "last console lines:"
       tail -n 40 "$log" | tr -d '\r' >&2
       if [ -s "$VM_TMP/qemu.out" ]; then
-        cdrv_log "selinux-vm: qemu said:"
+        cdrv_log "vm: qemu said:"
         cat "$VM_TMP/qemu.out" >&2
       fi
       return 125
@@ -279,7 +297,7 @@ _vm_chroot() { chroot "$1" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HO
 _vm_build_rootfs() {
   local r=$1
   mkdir -p "$VM_DIR/debs"
-  cdrv_log "selinux-vm: debootstrap $VM_SUITE (minbase) from $VM_MIRROR"
+  cdrv_log "vm: debootstrap $VM_SUITE (minbase) from $VM_MIRROR"
   debootstrap --variant=minbase --cache-dir="$VM_DIR/debs" "$VM_SUITE" "$r" "$VM_MIRROR" \
     >"$VM_TMP/debootstrap.log" 2>&1 || {
     tail -n 30 "$VM_TMP/debootstrap.log" >&2
@@ -297,7 +315,7 @@ EOF
   cp -L /etc/resolv.conf "$r/etc/resolv.conf"
   mount -t proc proc "$r/proc"
   mount --bind "$VM_DIR/debs" "$r/var/cache/apt/archives"
-  cdrv_log "selinux-vm: installing ${#VM_PACKAGES[@]} packages into the rootfs"
+  cdrv_log "vm: installing ${#VM_PACKAGES[@]} packages into the rootfs"
   {
     _vm_chroot "$r" apt-get -q -o Dpkg::Use-Pty=0 update &&
       _vm_chroot "$r" apt-get -q -o Dpkg::Use-Pty=0 -y upgrade &&
@@ -311,8 +329,8 @@ EOF
   # Debian's selinux-policy-default ships no "container" module (no container_t, container_file_t...,
   # although its lxc_contexts names them): build refpolicy's own, from the same source release
   # (selinux-policy-src), and install it. Its interface file is already in selinux-policy-dev.
-  # Then our own small module (scripts/selinux-vm/cdrv_vm.te; `run --stock-policy` disables it).
-  cdrv_log "selinux-vm: building and installing refpolicy's container module and cdrv_vm"
+  # Then our own small module (scripts/vm/cdrv_vm.te; `run --stock-policy` disables it).
+  cdrv_log "vm: building and installing refpolicy's container module and cdrv_vm"
   mkdir -p "$r/tmp/cdrv-policy"
   cp "$VM_FILES/cdrv_vm.te" "$r/tmp/cdrv-policy/"
   _vm_chroot "$r" bash -c '
@@ -333,8 +351,8 @@ EOF
   }
   rm -rf "$r/var/lib/apt/lists/"* "$r/var/cache/apt/"*.bin
 
-  printf 'cdrv-selinux-vm\n' >"$r/etc/hostname"
-  printf '127.0.0.1 localhost cdrv-selinux-vm\n::1 localhost ip6-localhost ip6-loopback\n' >"$r/etc/hosts"
+  printf 'cdrv-vm\n' >"$r/etc/hostname"
+  printf '127.0.0.1 localhost cdrv-vm\n::1 localhost ip6-localhost ip6-loopback\n' >"$r/etc/hosts"
   printf 'nameserver 127.0.0.1\n' >"$r/etc/resolv.conf" # no network in the VM
   : >"$r/etc/fstab"
   # Our init sets the mode itself; permissive here so that a boot without it is not locked out.
@@ -360,7 +378,7 @@ vm_build() {
     shift
   done
   if [ "$(id -u)" != 0 ]; then
-    cdrv_log "selinux-vm: must run as root (debootstrap, chroot, mounts)"
+    cdrv_log "vm: must run as root (debootstrap, chroot, mounts)"
     return 1
   fi
   cdrv_install_apt qemu-system-x86 debootstrap e2fsprogs
@@ -384,33 +402,34 @@ vm_build() {
     kver=$(basename "$(ls -d "$r"/lib/modules/* | sort -V | tail -n 1)")
     cp "$r/boot/vmlinuz-$kver" "$out/vmlinuz"
     cp "$r/boot/initrd.img-$kver" "$out/initrd.img"
-    cdrv_log "selinux-vm: making the $VM_DISK_SIZE ext4 image (kernel $kver)"
+    cdrv_log "vm: making the $VM_DISK_SIZE ext4 image (kernel $kver)"
     truncate -s "$VM_DISK_SIZE" "$out/rootfs.ext4"
     mkfs.ext4 -q -F -L cdrv-root -d "$r" "$out/rootfs.ext4"
     rm -rf --one-file-system "$r"
-    cdrv_log "selinux-vm: labelling the image (one boot, permissive)"
-    _vm_boot "$out" relabel cdrv_permissive "" || {
+    cdrv_log "vm: labelling the image (one boot, permissive)"
+    _vm_boot "$out" selinux relabel cdrv_permissive "" || {
       rm -rf "$VM_DIR/failed-build"
       mv "$out" "$VM_DIR/failed-build"
       cp "$VM_TMP/console.log" "$VM_DIR/failed-build/"
-      cdrv_log "selinux-vm: the relabel boot failed; its image and console.log are in $VM_DIR/failed-build"
+      cdrv_log "vm: the relabel boot failed; its image and console.log are in $VM_DIR/failed-build"
       exit 1
     }
     printf '%s\n' "$kver" >"$out/kernel-version"
     printf '%s\n' "$hash" >"$out/inputs.sha256"
     rm -rf "$VM_IMAGE" "$VM_DIR/failed-build"
     mv "$out" "$VM_IMAGE"
-    cdrv_log "selinux-vm: image ready in $((SECONDS - t0)) s: $VM_IMAGE"
+    cdrv_log "vm: image ready in $((SECONDS - t0)) s: $VM_IMAGE"
   ) 9>"$VM_DIR/build.lock"
 }
 
 # ---- run -----------------------------------------------------------------------------------------
 vm_run() {
-  local mode=$1 permissive=0 stock=0 context=$VM_DEFAULT_CONTEXT
+  local mode=$1 profile=selinux permissive=0 stock=0 context=$VM_DEFAULT_CONTEXT
   shift
   local -a envs=()
   while [ $# -gt 0 ]; do
     case $1 in
+      --profile) [ $# -ge 2 ] || { usage; return 2; }; profile=$2; shift ;;
       --permissive) permissive=1 ;;
       --stock-policy) stock=1 ;;
       --context) [ $# -ge 2 ] || { usage; return 2; }; context=$2; shift ;;
@@ -425,6 +444,14 @@ vm_run() {
     return 2
   fi
   if [ "$mode" = shell ]; then set -- bash -l; fi
+  _vm_profile_words "$profile" >/dev/null || return 2
+  if [ "$profile" = modern ]; then
+    if [ $permissive = 1 ] || [ $stock = 1 ] || [ "$context" != "$VM_DEFAULT_CONTEXT" ]; then
+      cdrv_log "vm: --permissive, --stock-policy and --context are for profile selinux"
+      return 2
+    fi
+    context=""
+  fi
   vm_build
   local v
   for v in CI DENO_DIR DENO_NO_UPDATE_CHECK $(compgen -e | grep '^CDRV_' || true); do
@@ -444,7 +471,7 @@ vm_run() {
   done < <(printf '%s\n' "$(realpath "$CDRV_ROOT")" "$(realpath -m "$CDRV_CACHE")" | awk '{ print length, $0 }' |
     sort -n | cut -d' ' -f2-)
 
-  VM_TMP=$(mktemp -d /tmp/cdrv-selinux-vm.XXXXXX)
+  VM_TMP=$(mktemp -d /tmp/cdrv-vm.XXXXXX)
   trap _vm_cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
@@ -454,7 +481,7 @@ vm_run() {
     printf 'CDRV_VM_SHARES=(%s)\n' "$(printf '%q ' "${shares[@]}")"
     printf 'CDRV_VM_CWD=%q\n' "$CDRV_ROOT"
     printf 'CDRV_VM_CONTEXT=%q\n' "$context"
-    printf 'CDRV_VM_9P_LABEL=%q\n' "${SELINUX_VM_9P_LABEL-$VM_9P_LABEL}"
+    [ "$profile" = selinux ] && printf 'CDRV_VM_9P_LABEL=%q\n' "${CDRV_VM_9P_LABEL-$VM_9P_LABEL}"
     printf 'CDRV_VM_ENV=(%s)\n' "$(printf '%q ' "${envs[@]}")"
     printf 'CDRV_VM_ARGV=(%s)\n' "$(printf '%q ' "$@")"
   } >"$rundir/run.sh"
@@ -463,10 +490,10 @@ vm_run() {
   [ $stock = 1 ] && words+=" cdrv_stock_policy"
   words=${words# }
   if [ "$mode" = shell ]; then
-    _vm_boot "$VM_IMAGE" shell "$words" "$rundir" "${shares[@]}" || rc=$?
+    _vm_boot "$VM_IMAGE" "$profile" shell "$words" "$rundir" "${shares[@]}" || rc=$?
   else
-    _vm_boot "$VM_IMAGE" run "$words" "$rundir" "${shares[@]}" || rc=$?
-    cdrv_log "selinux-vm: exit $rc after $((SECONDS - t0)) s ($VM_ACCEL)"
+    _vm_boot "$VM_IMAGE" "$profile" run "$words" "$rundir" "${shares[@]}" || rc=$?
+    cdrv_log "vm ($profile): exit $rc after $((SECONDS - t0)) s ($VM_ACCEL)"
   fi
   return $rc
 }

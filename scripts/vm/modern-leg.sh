@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The modern leg, run inside the test VM's modern profile (cgroup v2 only, no LSM):
+#
+#   scripts/vm.sh run --profile modern -- scripts/vm/modern-leg.sh [TEST PATH...]
+#
+# Makes the guest the node most operators run today: containerd 2.x and runc from $CDRV_STACK_DIR/bin (built
+# on the host by scripts/lib/stack.sh, shared into the VM with the cache), with the image's Debian containerd 1.6
+# and runc 1.1.5 removed from this boot's copy-on-write root (so no 1.6 shim, e.g. containerd-shim-runc-v1, can
+# stand in for a runtime 2.x dropped). Then runs ./scripts/test.sh on the given paths (default: the
+# containerd-facing suites, the e2e jobs and the v2-only suites) with containerd and registries of its own,
+# and prints its summary line. Exit code: test.sh's.
+source "$(dirname "$0")/../lib/common.sh"
+source "$CDRV_ROOT/scripts/lib/stack.sh"
+
+die() {
+  echo "modern-leg: $*" >&2
+  exit 1
+}
+[ "${CDRV_VM_PROFILE:-}" = modern ] || die "run me in the VM: scripts/vm.sh run --profile modern -- $0"
+[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || die "/sys/fs/cgroup is not cgroup2"
+_cdrv_stack_ok || die "no containerd $CONTAINERD2_VERSION + runc $RUNC_VERSION in $CDRV_STACK_DIR/bin" \
+  "(scripts/setup.sh builds them on the host)"
+
+# This boot's root is a throw-away snapshot of the image: removing files here changes nothing on disk.
+for f in containerd containerd-shim containerd-shim-runc-v1 containerd-shim-runc-v2 containerd-stress ctr; do
+  rm -f "/usr/bin/$f"
+done
+rm -f /usr/sbin/runc /usr/bin/runc
+export PATH=$CDRV_STACK_DIR/bin:$PATH
+# Nomad's bridge networking needs these (the host's setup.sh loads them there).
+modprobe -a bridge br_netfilter veth 2>/dev/null || true
+
+echo "modern-leg: kernel $(uname -r), cgroup v2 ($(cat /sys/fs/cgroup/cgroup.subtree_control))," \
+  "containerd $(containerd --version | cut -d' ' -f3), $(runc --version | head -1)," \
+  "$("$CDRV_NOMAD_BIN" version | sed -n 1p)"
+
+paths=("$@")
+[ ${#paths[@]} -gt 0 ] || paths=(tests/cgroupv2/ tests/lifecycle/ tests/spec/ tests/image/ tests/fault/ tests/e2e/jobs_test.ts
+  tests/e2e/restart_test.ts)
+exec env CDRV_TEST_SKIP_SETUP=1 CDRV_TEST_SKIP_STATIC=1 CDRV_TEST_PREBUILT_IMAGES=1 CDRV_TEST_SELINUX_VM=0 \
+  CDRV_TEST_MODERN_VM=0 CDRV_TEST_SOAK=0 CDRV_TEST_SLOW_FACTOR="${CDRV_TEST_SLOW_FACTOR:-4}" \
+  "$CDRV_ROOT/scripts/test.sh" "${paths[@]}"
