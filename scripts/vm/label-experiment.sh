@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The SELinux labelling experiment, to run INSIDE the test VM (it refuses to run elsewhere):
-#   scripts/selinux-vm.sh run -- scripts/selinux-vm/label-experiment.sh
+#   scripts/vm.sh run -- scripts/vm/label-experiment.sh
 # A private containerd (scripts/lib/containerd.sh) imports the cached busybox image
 # ($CDRV_CACHE/images, scripts/lib/images.sh); each case prepares a fresh snapshot of its layer, mounts
 # it (busybox mount: bin_t, so the mount is made in the command's own domain, as the shim's would be)
@@ -14,7 +14,7 @@ source scripts/lib/common.sh
 source scripts/lib/containerd.sh
 set +e +o pipefail
 if [ "${CDRV_SELINUX_VM:-}" != 1 ]; then
-  echo "label-experiment.sh: run it in the VM: scripts/selinux-vm.sh run -- $0" >&2
+  echo "label-experiment.sh: run it in the VM: scripts/vm.sh run --profile selinux -- $0" >&2
   exit 2
 fi
 say() { printf '\n===== %s\n' "$*"; }

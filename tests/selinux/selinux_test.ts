@@ -1,5 +1,5 @@
 // SELinux, proven in containers on the kernel at hand. On an SELinux host (enforcing: scripts/test.sh runs
-// this file in a VM booted with SELinux, scripts/selinux-vm.sh) the plugin's volumes.selinuxlabel relabels
+// this file in a VM booted with SELinux, scripts/vm.sh, profile selinux) the plugin's volumes.selinuxlabel relabels
 // the task dirs and bind sources, confines each task to container_t with its allocation's MCS categories, and
 // the kernel then denies what the labels say it must. Where SELinux is off, the option changes nothing.
 import { assert, assertEquals, assertMatch, assertNotEquals } from "../harness/assert.ts";
