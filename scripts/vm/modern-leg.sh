@@ -38,5 +38,5 @@ paths=("$@")
 [ ${#paths[@]} -gt 0 ] || paths=(tests/cgroupv2/ tests/lifecycle/ tests/spec/ tests/image/ tests/fault/ tests/e2e/jobs_test.ts
   tests/e2e/restart_test.ts)
 exec env CDRV_TEST_SKIP_SETUP=1 CDRV_TEST_SKIP_STATIC=1 CDRV_TEST_PREBUILT_IMAGES=1 CDRV_TEST_SELINUX_VM=0 \
-  CDRV_TEST_MODERN_VM=0 CDRV_TEST_SOAK=0 CDRV_TEST_SLOW_FACTOR="${CDRV_TEST_SLOW_FACTOR:-4}" \
-  "$CDRV_ROOT/scripts/test.sh" "${paths[@]}"
+  CDRV_TEST_MODERN_VM=0 CDRV_TEST_SOAK=0 CDRV_TEST_LEG=modern CDRV_TEST_SLOW_FACTOR="${CDRV_TEST_SLOW_FACTOR:-4}" \
+  CDRV_TEST_TIMEOUT="${CDRV_TEST_MODERN_TEST_TIMEOUT:-2400}" "$CDRV_ROOT/scripts/test.sh" "${paths[@]}"
