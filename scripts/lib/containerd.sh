@@ -53,8 +53,9 @@ _cdrv_ctd_alive() {
   [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
+# (CDRV_TEST_SLOW_FACTOR: in a software-emulated VM under load, even `ctr version` can take seconds.)
 _cdrv_ctd_answers() {
-  timeout 3 ctr --address "$1/containerd.sock" version >/dev/null 2>&1
+  timeout $((3 * ${CDRV_TEST_SLOW_FACTOR:-1})) ctr --address "$1/containerd.sock" version >/dev/null 2>&1
 }
 
 # The major version of the containerd on PATH (1 or 2).
@@ -115,7 +116,8 @@ EOF
 }
 
 # cdrv_containerd_start <dir>
-# Starts containerd (setsid, detached) and waits up to 20 s until `ctr version` answers on the socket.
+# Starts containerd (setsid, detached) and waits up to 20 s (× CDRV_TEST_SLOW_FACTOR) until `ctr version`
+# answers on the socket.
 # Idempotent: returns at once if the daemon of <dir> is already up.
 cdrv_containerd_start() {
   local dir pid sock
@@ -149,7 +151,8 @@ cdrv_containerd_start() {
   # has to fork (it does when the caller runs with job control and we are a process-group leader).
   setsid bash -c 'echo $$ >"$1"; exec containerd --config "$2"' _ \
     "$dir/containerd.pid" "$dir/config.toml" </dev/null >>"$dir/containerd.log" 2>&1 &
-  local deadline=$((SECONDS + 20))
+  local wait=$((20 * ${CDRV_TEST_SLOW_FACTOR:-1}))
+  local deadline=$((SECONDS + wait))
   while :; do
     pid=$(cat "$dir/containerd.pid" 2>/dev/null || true)
     if [ -n "$pid" ] && [ -S "$sock" ] && _cdrv_ctd_answers "$dir"; then
@@ -161,7 +164,7 @@ cdrv_containerd_start() {
       return 1
     fi
     if [ $SECONDS -ge $deadline ]; then
-      cdrv_log "containerd: no answer on $sock after 20 s; tail of $dir/containerd.log:"
+      cdrv_log "containerd: no answer on $sock after $wait s; tail of $dir/containerd.log:"
       tail -n 30 "$dir/containerd.log" >&2
       [ -n "$pid" ] && _cdrv_ctd_stop_daemon "$dir"
       return 1

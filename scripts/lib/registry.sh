@@ -172,9 +172,10 @@ EOF
   fi
 }
 
+# (secs × CDRV_TEST_SLOW_FACTOR: a software-emulated VM under load is slow to start anything.)
 _cdrv_reg_wait() {
   local dir=$1 name=$2 url=$3 secs=$4 code pid
-  local rd=$dir/$name deadline=$((SECONDS + secs))
+  local rd=$dir/$name deadline=$((SECONDS + secs * ${CDRV_TEST_SLOW_FACTOR:-1}))
   while [ $SECONDS -lt $deadline ]; do
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --noproxy '*' \
       --cacert "$dir/ca/ca.crt" "$url/v2/" 2>/dev/null || true)
