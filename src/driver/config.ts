@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { attr, block, impliedType, object, withDefault } from "../schema/hclspec.ts";
+import { attr, block, blockList, impliedType, object, withDefault } from "../schema/hclspec.ts";
 import { type CtyValue, decodeCty } from "../plugin/cty.ts";
 import { ConfigError, Reader } from "../schema/values.ts";
-import { taskConfigType } from "../spec/task_config.ts";
+import { isRuntimeName, taskConfigType } from "../spec/task_config.ts";
 
 export { taskSpec } from "../spec/task_config.ts";
 
@@ -30,6 +30,26 @@ export const pluginSpec = object({
   containerd_runtime: withDefault(
     attr("string", "containerd runtime (shim) for tasks that do not set `runtime`."),
     `"io.containerd.runc.v2"`,
+  ),
+  runtime_options: blockList(
+    object({
+      runtime: attr(
+        "string",
+        "The runtime these options are for, as `runtime` or `containerd_runtime` names it.",
+        {
+          required: true,
+        },
+      ),
+      binary_name: attr(
+        "string",
+        "`io.containerd.runc.v2` only: the OCI runtime the runc shim runs instead of `runc` (e.g. `crun`; a name on containerd's PATH or an absolute path).",
+      ),
+      config_path: attr(
+        "string",
+        "Other shims (`io.containerd.runsc.v1`, Kata): absolute path of the shim's TOML config, sent as containerd's `runtimeoptions.v1.Options` ConfigPath (gVisor: runsc flags under `[runsc_config]`).",
+      ),
+    }),
+    "Options containerd hands to a runtime's shim with each container: one block per runtime.",
   ),
   snapshotter: withDefault(attr("string", "containerd snapshotter to unpack images with."), `"overlayfs"`),
   stats_interval: withDefault(attr("string", "Least interval between two stats samples."), `"1s"`),
@@ -87,6 +107,8 @@ export interface PluginConfig {
   containerdAddress: string;
   namespace: string;
   runtime: string;
+  /** shim options per runtime name (`runtime_options` blocks) */
+  runtimeOptions: Record<string, RuntimeOptions>;
   snapshotter: string;
   statsIntervalMs: number;
   allowPrivileged: boolean;
@@ -95,6 +117,15 @@ export interface PluginConfig {
   volumes: { enabled: boolean; selinuxLabel?: "z" | "Z" };
   gc: { image: boolean; imageDelayMs: number; container: boolean };
 }
+
+/**
+ * Options for one runtime's shim: `binaryName` for the runc shim (containerd.runc.v1.Options), `configPath`
+ * for any other shim (runtimeoptions.v1.Options, what containerd's CRI sends to runsc and Kata).
+ */
+export type RuntimeOptions = { binaryName: string } | { configPath: string };
+
+/** The runc shim: the only one that takes containerd.runc.v1.Options. */
+export const RUNC_SHIM = "io.containerd.runc.v2";
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -141,7 +172,8 @@ export function readPluginConfig(value: CtyValue): PluginConfig {
     enabled: r.bool("enabled", true),
     containerdAddress: address,
     namespace,
-    runtime: r.string("containerd_runtime", "io.containerd.runc.v2"),
+    runtime: r.string("containerd_runtime", RUNC_SHIM),
+    runtimeOptions: readRuntimeOptions(r),
     snapshotter: r.string("snapshotter", "overlayfs"),
     statsIntervalMs: r.duration("stats_interval", "1s", { minMs: 100 }),
     allowPrivileged: r.bool("allow_privileged", true),
@@ -157,6 +189,51 @@ export function readPluginConfig(value: CtyValue): PluginConfig {
       container: gc.bool("container", true),
     },
   };
+}
+
+/** The `runtime_options` blocks, by runtime name; each names its runtime once and sets the option it takes. */
+function readRuntimeOptions(r: Reader): Record<string, RuntimeOptions> {
+  const out: Record<string, RuntimeOptions> = {};
+  r.blocks("runtime_options").forEach((b, i) => {
+    const runtime = b.requiredString("runtime");
+    if (!isRuntimeName(runtime)) {
+      throw b.error(
+        "runtime",
+        `"${runtime}" is not a containerd runtime; use a name such as "io.containerd.runsc.v1" or a shim's absolute path`,
+      );
+    }
+    if (runtime in out) {
+      throw b.error("runtime", `"${runtime}" has options already (runtime_options[${i}] repeats it)`);
+    }
+    const binaryName = b.string("binary_name") || undefined;
+    const configPath = b.string("config_path") || undefined;
+    if (runtime === RUNC_SHIM) {
+      if (configPath !== undefined) {
+        throw b.error("config_path", `is not an option of ${RUNC_SHIM}; it takes binary_name (e.g. "crun")`);
+      }
+      if (binaryName === undefined) throw b.error("binary_name", `is required for ${RUNC_SHIM}`);
+      if (!NAME_RE.test(binaryName) && !(binaryName.startsWith("/") && !binaryName.includes(".."))) {
+        throw b.error(
+          "binary_name",
+          `"${binaryName}" is not a program name such as "crun" or an absolute path`,
+        );
+      }
+      out[runtime] = { binaryName };
+      return;
+    }
+    if (binaryName !== undefined) {
+      throw b.error("binary_name", `is an option of ${RUNC_SHIM} only; "${runtime}" takes config_path`);
+    }
+    if (configPath === undefined) throw b.error("config_path", `is required for "${runtime}"`);
+    if (!configPath.startsWith("/") || configPath.includes("..")) {
+      throw b.error(
+        "config_path",
+        `"${configPath}" is not an absolute path such as "/etc/containerd/runsc.toml"`,
+      );
+    }
+    out[runtime] = { configPath };
+  });
+  return out;
 }
 
 function decodeWith(scope: string, bytes: Uint8Array, type: ReturnType<typeof impliedType>): CtyValue {

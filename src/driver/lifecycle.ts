@@ -237,6 +237,7 @@ async function createInContainerd(s: Start, image: ImageInfo): Promise<void> {
     undo.push("remove snapshot", () => removeSnapshot(conn, snapshotter, cid));
     await resolveImageUser(s, mounts);
     const spec = buildSpec(input);
+    const runtime = s.task.runtime || config.runtime;
     await createContainer(conn, {
       id: cid,
       image: image.name,
@@ -244,7 +245,8 @@ async function createInContainerd(s: Start, image: ImageInfo): Promise<void> {
       spec: specJson(spec),
       snapshotter,
       snapshotKey: cid,
-      runtime: s.task.runtime || config.runtime,
+      runtime,
+      runtimeOptions: config.runtimeOptions[runtime],
     }, {});
     undo.push("delete container", () => deleteContainer(conn, cid));
     // A confined task sees its rootfs with its mount label: the snapshot's files carry the runtime's.
