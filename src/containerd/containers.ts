@@ -18,9 +18,12 @@ export const RUNTIME_OPTIONS_TYPE_URL = "runtimeoptions.v1.Options";
 
 /**
  * What a runtime's shim gets with the container: the runc shim's OCI runtime binary (BinaryName), or, for
- * any other shim, the path of its own config file (ConfigPath).
+ * any other shim, the path of its own config file (ConfigPath). Neither: no options (the shim's defaults).
  */
-export type ShimOptions = { binaryName: string } | { configPath: string };
+export interface ShimOptions {
+  binaryName?: string;
+  configPath?: string;
+}
 
 /**
  * The Any containerd stores as the container's runtime options and hands to the shim at task creation
@@ -28,14 +31,15 @@ export type ShimOptions = { binaryName: string } | { configPath: string };
  *
  * @example
  * ```ts
- * shimOptionsAny({ configPath: "/etc/containerd/runsc.toml" }).typeUrl; // "runtimeoptions.v1.Options"
+ * shimOptionsAny({ configPath: "/etc/containerd/runsc.toml" })?.typeUrl; // "runtimeoptions.v1.Options"
  * ```
  */
-export function shimOptionsAny(o: ShimOptions): Any {
-  if ("binaryName" in o) {
+export function shimOptionsAny(o: ShimOptions): Any | undefined {
+  if (o.binaryName) {
     const value = RuncOptions.encode(RuncOptions.fromPartial({ binaryName: o.binaryName })).finish();
     return { typeUrl: RUNC_OPTIONS_TYPE_URL, value };
   }
+  if (!o.configPath) return undefined;
   const value = RuntimeOptions.encode(RuntimeOptions.fromPartial({ configPath: o.configPath })).finish();
   return { typeUrl: RUNTIME_OPTIONS_TYPE_URL, value };
 }

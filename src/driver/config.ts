@@ -48,8 +48,12 @@ export const pluginSpec = object({
         "string",
         "Other shims (`io.containerd.runsc.v1`, Kata): absolute path of the shim's TOML config, sent as containerd's `runtimeoptions.v1.Options` ConfigPath (gVisor: runsc flags under `[runsc_config]`).",
       ),
+      annotations: attr(
+        "map(string)",
+        'OCI annotations added to the spec of every container of this runtime, e.g. `{ "io.kubernetes.cri.container-type" = "sandbox" }`, which gVisor\'s shim needs outside Kubernetes (see the README).',
+      ),
     }),
-    "Options containerd hands to a runtime's shim with each container: one block per runtime.",
+    "Options containerd hands to a runtime's shim with each container, and annotations for it: one block per runtime.",
   ),
   snapshotter: withDefault(attr("string", "containerd snapshotter to unpack images with."), `"overlayfs"`),
   stats_interval: withDefault(attr("string", "Least interval between two stats samples."), `"1s"`),
@@ -119,10 +123,15 @@ export interface PluginConfig {
 }
 
 /**
- * Options for one runtime's shim: `binaryName` for the runc shim (containerd.runc.v1.Options), `configPath`
- * for any other shim (runtimeoptions.v1.Options, what containerd's CRI sends to runsc and Kata).
+ * What one `runtime_options` block sets for its runtime: the shim's options, `binaryName` for the runc shim
+ * (containerd.runc.v1.Options) or `configPath` for any other (runtimeoptions.v1.Options, what containerd's
+ * CRI sends to runsc and Kata), and annotations for every container's spec.
  */
-export type RuntimeOptions = { binaryName: string } | { configPath: string };
+export interface RuntimeOptions {
+  binaryName?: string;
+  configPath?: string;
+  annotations: Record<string, string>;
+}
 
 /** The runc shim: the only one that takes containerd.runc.v1.Options. */
 export const RUNC_SHIM = "io.containerd.runc.v2";
@@ -191,7 +200,7 @@ export function readPluginConfig(value: CtyValue): PluginConfig {
   };
 }
 
-/** The `runtime_options` blocks, by runtime name; each names its runtime once and sets the option it takes. */
+/** The `runtime_options` blocks, by runtime name; each names its runtime once and sets what it takes. */
 function readRuntimeOptions(r: Reader): Record<string, RuntimeOptions> {
   const out: Record<string, RuntimeOptions> = {};
   r.blocks("runtime_options").forEach((b, i) => {
@@ -205,35 +214,45 @@ function readRuntimeOptions(r: Reader): Record<string, RuntimeOptions> {
     if (runtime in out) {
       throw b.error("runtime", `"${runtime}" has options already (runtime_options[${i}] repeats it)`);
     }
-    const binaryName = b.string("binary_name") || undefined;
-    const configPath = b.string("config_path") || undefined;
-    if (runtime === RUNC_SHIM) {
-      if (configPath !== undefined) {
-        throw b.error("config_path", `is not an option of ${RUNC_SHIM}; it takes binary_name (e.g. "crun")`);
-      }
-      if (binaryName === undefined) throw b.error("binary_name", `is required for ${RUNC_SHIM}`);
-      if (!NAME_RE.test(binaryName) && !(binaryName.startsWith("/") && !binaryName.includes(".."))) {
-        throw b.error(
-          "binary_name",
-          `"${binaryName}" is not a program name such as "crun" or an absolute path`,
-        );
-      }
-      out[runtime] = { binaryName };
-      return;
+    const annotations = b.stringMap("annotations");
+    if ("" in annotations) {
+      throw b.error("annotations", "has an empty key; annotation keys must not be empty");
     }
-    if (binaryName !== undefined) {
-      throw b.error("binary_name", `is an option of ${RUNC_SHIM} only; "${runtime}" takes config_path`);
-    }
-    if (configPath === undefined) throw b.error("config_path", `is required for "${runtime}"`);
-    if (!configPath.startsWith("/") || configPath.includes("..")) {
-      throw b.error(
-        "config_path",
-        `"${configPath}" is not an absolute path such as "/etc/containerd/runsc.toml"`,
-      );
-    }
-    out[runtime] = { configPath };
+    out[runtime] = { ...readShimOptions(b, runtime), annotations };
   });
   return out;
+}
+
+/** binary_name (the runc shim only) or config_path (any other shim), each checked. */
+function readShimOptions(b: Reader, runtime: string): { binaryName?: string; configPath?: string } {
+  const binaryName = b.string("binary_name") || undefined;
+  const configPath = b.string("config_path") || undefined;
+  if (runtime === RUNC_SHIM) {
+    if (configPath !== undefined) {
+      throw b.error("config_path", `is not an option of ${RUNC_SHIM}; it takes binary_name (e.g. "crun")`);
+    }
+    if (binaryName !== undefined && !NAME_RE.test(binaryName) && !isAbsolutePath(binaryName)) {
+      throw b.error(
+        "binary_name",
+        `"${binaryName}" is not a program name such as "crun" or an absolute path`,
+      );
+    }
+    return { binaryName };
+  }
+  if (binaryName !== undefined) {
+    throw b.error("binary_name", `is an option of ${RUNC_SHIM} only; "${runtime}" takes config_path`);
+  }
+  if (configPath !== undefined && !isAbsolutePath(configPath)) {
+    throw b.error(
+      "config_path",
+      `"${configPath}" is not an absolute path such as "/etc/containerd/runsc.toml"`,
+    );
+  }
+  return { configPath };
+}
+
+function isAbsolutePath(p: string): boolean {
+  return p.startsWith("/") && !p.split("/").includes("..");
 }
 
 function decodeWith(scope: string, bytes: Uint8Array, type: ReturnType<typeof impliedType>): CtyValue {

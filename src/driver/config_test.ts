@@ -4,7 +4,7 @@ import { RUNC_OPTIONS_TYPE_URL, RUNTIME_OPTIONS_TYPE_URL, shimOptionsAny } from 
 import { Options as RuncOptions } from "../gen/containerd/runc/options/oci.ts";
 import { Options as RuntimeOptions } from "../gen/containerd/runtimeoptions/v1/api.ts";
 
-const runtimeOptions = (blocks: Record<string, string>[]) =>
+const runtimeOptions = (blocks: Record<string, string | Record<string, string>>[]) =>
   readPluginConfig({ runtime_options: blocks }).runtimeOptions;
 
 Deno.test("runtime_options: binary_name for the runc shim, config_path for any other, by runtime name", () => {
@@ -15,14 +15,32 @@ Deno.test("runtime_options: binary_name for the runc shim, config_path for any o
       { runtime: "io.containerd.runsc.v1", config_path: "/etc/containerd/runsc.toml" },
     ]),
     {
-      "io.containerd.runc.v2": { binaryName: "crun" },
-      "io.containerd.runsc.v1": { configPath: "/etc/containerd/runsc.toml" },
+      "io.containerd.runc.v2": { binaryName: "crun", annotations: {} },
+      "io.containerd.runsc.v1": { configPath: "/etc/containerd/runsc.toml", annotations: {} },
+    },
+  );
+  assertEquals(
+    readPluginConfig({
+      runtime_options: [{
+        runtime: "io.containerd.runsc.v1",
+        annotations: { "io.kubernetes.cri.container-type": "sandbox" },
+      }],
+    }).runtimeOptions,
+    {
+      "io.containerd.runsc.v1": {
+        configPath: undefined,
+        annotations: { "io.kubernetes.cri.container-type": "sandbox" },
+      },
     },
   );
 });
 
 Deno.test("runtime_options: each mistake names the option, the value and what is allowed", () => {
-  const cases: [Record<string, string>[], string][] = [
+  const cases: [Record<string, string | Record<string, string>>[], string][] = [
+    [
+      [{ runtime: "io.containerd.runsc.v1", annotations: { "": "x" } }],
+      `plugin config "runtime_options[0].annotations": has an empty key; annotation keys must not be empty`,
+    ],
     [
       [{ binary_name: "crun" }],
       `plugin config "runtime_options[0].runtime": is required and must not be empty`,
@@ -48,10 +66,6 @@ Deno.test("runtime_options: each mistake names the option, the value and what is
       `plugin config "runtime_options[0].binary_name": "../crun" is not a program name such as "crun" or an absolute path`,
     ],
     [
-      [{ runtime: "io.containerd.runsc.v1" }],
-      `plugin config "runtime_options[0].config_path": is required for "io.containerd.runsc.v1"`,
-    ],
-    [
       [{ runtime: "io.containerd.runc.v2", binary_name: "crun" }, {
         runtime: "io.containerd.runc.v2",
         binary_name: "runc",
@@ -65,12 +79,13 @@ Deno.test("runtime_options: each mistake names the option, the value and what is
 });
 
 Deno.test("shimOptionsAny: the Any types containerd's shims unmarshal (runc: BinaryName; runsc: ConfigPath)", () => {
-  const runc = shimOptionsAny({ binaryName: "crun" });
+  assertEquals(shimOptionsAny({}), undefined);
+  const runc = shimOptionsAny({ binaryName: "crun" })!;
   assertEquals(runc.typeUrl, RUNC_OPTIONS_TYPE_URL);
   assertEquals(RuncOptions.decode(runc.value).binaryName, "crun");
   // field 6, length-delimited: 0x32, length 4, "crun"
   assertEquals([...runc.value], [0x32, 4, ...new TextEncoder().encode("crun")]);
-  const runsc = shimOptionsAny({ configPath: "/r.toml" });
+  const runsc = shimOptionsAny({ configPath: "/r.toml" })!;
   assertEquals(runsc.typeUrl, RUNTIME_OPTIONS_TYPE_URL);
   assertEquals(RuntimeOptions.decode(runsc.value), { typeUrl: "", configPath: "/r.toml" });
   assertEquals([...runsc.value], [0x12, 7, ...new TextEncoder().encode("/r.toml")]);

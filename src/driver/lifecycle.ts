@@ -236,8 +236,10 @@ async function createInContainerd(s: Start, image: ImageInfo): Promise<void> {
     const mounts = await prepareSnapshot(conn, snapshotter, cid, image.chainId, { lease });
     undo.push("remove snapshot", () => removeSnapshot(conn, snapshotter, cid));
     await resolveImageUser(s, mounts);
-    const spec = buildSpec(input);
     const runtime = s.task.runtime || config.runtime;
+    const spec = buildSpec(input);
+    const annotations = config.runtimeOptions[runtime]?.annotations ?? {};
+    if (Object.keys(annotations).length > 0) spec.annotations = { ...spec.annotations, ...annotations };
     await createContainer(conn, {
       id: cid,
       image: image.name,

@@ -18,6 +18,13 @@ import type { ExecTaskResponse } from "../../src/gen/nomad/driver.ts";
 const RUNSC = "io.containerd.runsc.v1";
 const SHIM = "containerd-shim-runsc-v1";
 const dec = new TextDecoder();
+/**
+ * gVisor's shim at the pinned version passes the container's stdio to `runsc create` only for a container
+ * CRI marks as a sandbox; any other (ctr's, ours) makes it wait forever for a pipe the sandbox inherited
+ * (upstream's fix, "shim: treat non-CRI init as sandbox", is not on its `go` branch). The annotation, set
+ * through runtime_options, marks ours as that: each task is a sandbox of its own.
+ */
+const SANDBOX_ANNOTATION = { "io.kubernetes.cri.container-type": "sandbox" };
 
 /**
  * runsc flags for the shim (its `[runsc_config]` table: each key is a runsc flag). The guest runs under
@@ -99,7 +106,9 @@ Deno.test({
     await requireRunsc();
     const dir = await shortTempDir("cdrv-runsc-");
     const configPath = await writeShimConfig(dir);
-    const d = await startDriver({ runtime_options: [{ runtime: RUNSC, config_path: configPath }] });
+    const d = await startDriver({
+      runtime_options: [{ runtime: RUNSC, config_path: configPath, annotations: SANDBOX_ANNOTATION }],
+    });
     const tasks: PreparedTask[] = [];
     try {
       const t = await makeTask({
@@ -204,6 +213,7 @@ Deno.test({
       extraPluginConfig: `runtime_options {
       runtime     = "${RUNSC}"
       config_path = "${configPath}"
+      annotations = ${JSON.stringify(SANDBOX_ANNOTATION).replace(":", " = ")}
     }`,
     });
     try {
