@@ -50,7 +50,7 @@ export const pluginSpec = object({
       ),
       annotations: attr(
         "map(string)",
-        'OCI annotations added to the spec of every container of this runtime, e.g. `{ "io.kubernetes.cri.container-type" = "sandbox" }`, which gVisor\'s shim needs outside Kubernetes (see the README).',
+        'OCI annotations added to the spec of every container of this runtime, e.g. `{ "io.kubernetes.cri.container-type" = "sandbox" }`, which gVisor\'s shim needs outside Kubernetes (README: "Other OCI runtimes").',
       ),
     }),
     "Options containerd hands to a runtime's shim with each container, and annotations for it: one block per runtime.",
