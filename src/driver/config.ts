@@ -48,8 +48,9 @@ export const pluginSpec = object({
         "string",
         "Other shims (`io.containerd.runsc.v1`, Kata): absolute path of the shim's TOML config, sent as containerd's `runtimeoptions.v1.Options` ConfigPath (gVisor: runsc flags under `[runsc_config]`).",
       ),
+      // list(map(string)): Nomad reads the agent's config with HCL1, where `{ ... }` is a list of maps.
       annotations: attr(
-        "map(string)",
+        "list(map(string))",
         'OCI annotations added to the spec of every container of this runtime, e.g. `{ "io.kubernetes.cri.container-type" = "sandbox" }`, which gVisor\'s shim needs outside Kubernetes (README: "Other OCI runtimes").',
       ),
     }),

@@ -1,5 +1,7 @@
 import { assertEquals, assertThrows } from "../../tests/harness/assert.ts";
-import { readPluginConfig } from "./config.ts";
+import { decodePluginConfig, pluginSpec, readPluginConfig } from "./config.ts";
+import { encodeCty } from "../plugin/cty.ts";
+import { impliedType } from "../schema/hclspec.ts";
 import { RUNC_OPTIONS_TYPE_URL, RUNTIME_OPTIONS_TYPE_URL, shimOptionsAny } from "../containerd/containers.ts";
 import { Options as RuncOptions } from "../gen/containerd/runc/options/oci.ts";
 import { Options as RuntimeOptions } from "../gen/containerd/runtimeoptions/v1/api.ts";
@@ -19,13 +21,15 @@ Deno.test("runtime_options: binary_name for the runc shim, config_path for any o
       "io.containerd.runsc.v1": { configPath: "/etc/containerd/runsc.toml", annotations: {} },
     },
   );
+  // As Nomad sends it: its agent config is HCL1, where `annotations = { ... }` is a list of maps.
+  const bytes = encodeCty({
+    runtime_options: [{
+      runtime: "io.containerd.runsc.v1",
+      annotations: [{ "io.kubernetes.cri.container-type": "sandbox" }],
+    }],
+  }, impliedType(pluginSpec));
   assertEquals(
-    readPluginConfig({
-      runtime_options: [{
-        runtime: "io.containerd.runsc.v1",
-        annotations: { "io.kubernetes.cri.container-type": "sandbox" },
-      }],
-    }).runtimeOptions,
+    decodePluginConfig(bytes).runtimeOptions,
     {
       "io.containerd.runsc.v1": {
         configPath: undefined,

@@ -107,7 +107,7 @@ Deno.test({
     const dir = await shortTempDir("cdrv-runsc-");
     const configPath = await writeShimConfig(dir);
     const d = await startDriver({
-      runtime_options: [{ runtime: RUNSC, config_path: configPath, annotations: SANDBOX_ANNOTATION }],
+      runtime_options: [{ runtime: RUNSC, config_path: configPath, annotations: [SANDBOX_ANNOTATION] }],
     });
     const tasks: PreparedTask[] = [];
     try {
