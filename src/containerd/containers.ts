@@ -4,12 +4,45 @@
  * @module
  */
 import { type Container, ContainersClient } from "../gen/containerd/services/containers/v1/containers.ts";
+import type { Any } from "../gen/google/protobuf/any.ts";
+import { Options as RuncOptions } from "../gen/containerd/runc/options/oci.ts";
+import { Options as RuntimeOptions } from "../gen/containerd/runtimeoptions/v1/api.ts";
 import type { CallOpts, Containerd } from "./connection.ts";
 
 /** The OCI runtime spec type URL containerd expects (the value is the spec as JSON). */
 export const SPEC_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
 /** The runc shim's options type URL. */
 export const RUNC_OPTIONS_TYPE_URL = "containerd.runc.v1.Options";
+/** The type URL of the options every other shim (runsc, Kata) takes: a config file's path. */
+export const RUNTIME_OPTIONS_TYPE_URL = "runtimeoptions.v1.Options";
+
+/**
+ * What a runtime's shim gets with the container: the runc shim's OCI runtime binary (BinaryName), or, for
+ * any other shim, the path of its own config file (ConfigPath). Neither: no options (the shim's defaults).
+ */
+export interface ShimOptions {
+  binaryName?: string;
+  configPath?: string;
+}
+
+/**
+ * The Any containerd stores as the container's runtime options and hands to the shim at task creation
+ * (when the task itself brings none).
+ *
+ * @example
+ * ```ts
+ * shimOptionsAny({ configPath: "/etc/containerd/runsc.toml" })?.typeUrl; // "runtimeoptions.v1.Options"
+ * ```
+ */
+export function shimOptionsAny(o: ShimOptions): Any | undefined {
+  if (o.binaryName) {
+    const value = RuncOptions.encode(RuncOptions.fromPartial({ binaryName: o.binaryName })).finish();
+    return { typeUrl: RUNC_OPTIONS_TYPE_URL, value };
+  }
+  if (!o.configPath) return undefined;
+  const value = RuntimeOptions.encode(RuntimeOptions.fromPartial({ configPath: o.configPath })).finish();
+  return { typeUrl: RUNTIME_OPTIONS_TYPE_URL, value };
+}
 
 /** What a new container record holds. */
 export interface NewContainer {
@@ -22,6 +55,8 @@ export interface NewContainer {
   snapshotter: string;
   snapshotKey: string;
   runtime: string;
+  /** options for the runtime's shim (none: the shim's defaults) */
+  runtimeOptions?: ShimOptions;
 }
 
 /**
@@ -39,7 +74,7 @@ export async function createContainer(conn: Containerd, c: NewContainer, opts: C
       id: c.id,
       labels: c.labels,
       image: c.image,
-      runtime: { name: c.runtime, options: undefined },
+      runtime: { name: c.runtime, options: c.runtimeOptions && shimOptionsAny(c.runtimeOptions) },
       spec: {
         typeUrl: SPEC_TYPE_URL,
         value: new TextEncoder().encode(typeof c.spec === "string" ? c.spec : JSON.stringify(c.spec)),

@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { attr, block, impliedType, object, withDefault } from "../schema/hclspec.ts";
+import { attr, block, blockList, impliedType, object, withDefault } from "../schema/hclspec.ts";
 import { type CtyValue, decodeCty } from "../plugin/cty.ts";
 import { ConfigError, Reader } from "../schema/values.ts";
-import { taskConfigType } from "../spec/task_config.ts";
+import { isRuntimeName, taskConfigType } from "../spec/task_config.ts";
 
 export { taskSpec } from "../spec/task_config.ts";
 
@@ -30,6 +30,31 @@ export const pluginSpec = object({
   containerd_runtime: withDefault(
     attr("string", "containerd runtime (shim) for tasks that do not set `runtime`."),
     `"io.containerd.runc.v2"`,
+  ),
+  runtime_options: blockList(
+    object({
+      runtime: attr(
+        "string",
+        "The runtime these options are for, as `runtime` or `containerd_runtime` names it.",
+        {
+          required: true,
+        },
+      ),
+      binary_name: attr(
+        "string",
+        "`io.containerd.runc.v2` only: the OCI runtime the runc shim runs instead of `runc` (e.g. `crun`; a name on containerd's PATH or an absolute path).",
+      ),
+      config_path: attr(
+        "string",
+        "Other shims (`io.containerd.runsc.v1`, Kata): absolute path of the shim's TOML config, sent as containerd's `runtimeoptions.v1.Options` ConfigPath (gVisor: runsc flags under `[runsc_config]`).",
+      ),
+      // list(map(string)): Nomad reads the agent's config with HCL1, where `{ ... }` is a list of maps.
+      annotations: attr(
+        "list(map(string))",
+        'OCI annotations added to the spec of every container of this runtime, e.g. `{ "io.kubernetes.cri.container-type" = "sandbox" }`, which gVisor\'s shim needs outside Kubernetes (README: "Other OCI runtimes").',
+      ),
+    }),
+    "Options containerd hands to a runtime's shim with each container, and annotations for it: one block per runtime.",
   ),
   snapshotter: withDefault(attr("string", "containerd snapshotter to unpack images with."), `"overlayfs"`),
   stats_interval: withDefault(attr("string", "Least interval between two stats samples."), `"1s"`),
@@ -87,6 +112,8 @@ export interface PluginConfig {
   containerdAddress: string;
   namespace: string;
   runtime: string;
+  /** shim options per runtime name (`runtime_options` blocks) */
+  runtimeOptions: Record<string, RuntimeOptions>;
   snapshotter: string;
   statsIntervalMs: number;
   allowPrivileged: boolean;
@@ -95,6 +122,20 @@ export interface PluginConfig {
   volumes: { enabled: boolean; selinuxLabel?: "z" | "Z" };
   gc: { image: boolean; imageDelayMs: number; container: boolean };
 }
+
+/**
+ * What one `runtime_options` block sets for its runtime: the shim's options, `binaryName` for the runc shim
+ * (containerd.runc.v1.Options) or `configPath` for any other (runtimeoptions.v1.Options, what containerd's
+ * CRI sends to runsc and Kata), and annotations for every container's spec.
+ */
+export interface RuntimeOptions {
+  binaryName?: string;
+  configPath?: string;
+  annotations: Record<string, string>;
+}
+
+/** The runc shim: the only one that takes containerd.runc.v1.Options. */
+export const RUNC_SHIM = "io.containerd.runc.v2";
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -141,7 +182,8 @@ export function readPluginConfig(value: CtyValue): PluginConfig {
     enabled: r.bool("enabled", true),
     containerdAddress: address,
     namespace,
-    runtime: r.string("containerd_runtime", "io.containerd.runc.v2"),
+    runtime: r.string("containerd_runtime", RUNC_SHIM),
+    runtimeOptions: readRuntimeOptions(r),
     snapshotter: r.string("snapshotter", "overlayfs"),
     statsIntervalMs: r.duration("stats_interval", "1s", { minMs: 100 }),
     allowPrivileged: r.bool("allow_privileged", true),
@@ -157,6 +199,61 @@ export function readPluginConfig(value: CtyValue): PluginConfig {
       container: gc.bool("container", true),
     },
   };
+}
+
+/** The `runtime_options` blocks, by runtime name; each names its runtime once and sets what it takes. */
+function readRuntimeOptions(r: Reader): Record<string, RuntimeOptions> {
+  const out: Record<string, RuntimeOptions> = {};
+  r.blocks("runtime_options").forEach((b, i) => {
+    const runtime = b.requiredString("runtime");
+    if (!isRuntimeName(runtime)) {
+      throw b.error(
+        "runtime",
+        `"${runtime}" is not a containerd runtime; use a name such as "io.containerd.runsc.v1" or a shim's absolute path`,
+      );
+    }
+    if (runtime in out) {
+      throw b.error("runtime", `"${runtime}" has options already (runtime_options[${i}] repeats it)`);
+    }
+    const annotations = b.stringMap("annotations");
+    if ("" in annotations) {
+      throw b.error("annotations", "has an empty key; annotation keys must not be empty");
+    }
+    out[runtime] = { ...readShimOptions(b, runtime), annotations };
+  });
+  return out;
+}
+
+/** binary_name (the runc shim only) or config_path (any other shim), each checked. */
+function readShimOptions(b: Reader, runtime: string): { binaryName?: string; configPath?: string } {
+  const binaryName = b.string("binary_name") || undefined;
+  const configPath = b.string("config_path") || undefined;
+  if (runtime === RUNC_SHIM) {
+    if (configPath !== undefined) {
+      throw b.error("config_path", `is not an option of ${RUNC_SHIM}; it takes binary_name (e.g. "crun")`);
+    }
+    if (binaryName !== undefined && !NAME_RE.test(binaryName) && !isAbsolutePath(binaryName)) {
+      throw b.error(
+        "binary_name",
+        `"${binaryName}" is not a program name such as "crun" or an absolute path`,
+      );
+    }
+    return { binaryName };
+  }
+  if (binaryName !== undefined) {
+    throw b.error("binary_name", `is an option of ${RUNC_SHIM} only; "${runtime}" takes config_path`);
+  }
+  if (configPath !== undefined && !isAbsolutePath(configPath)) {
+    throw b.error(
+      "config_path",
+      `"${configPath}" is not an absolute path such as "/etc/containerd/runsc.toml"`,
+    );
+  }
+  return { configPath };
+}
+
+function isAbsolutePath(p: string): boolean {
+  return p.startsWith("/") && !p.split("/").includes("..");
 }
 
 function decodeWith(scope: string, bytes: Uint8Array, type: ReturnType<typeof impliedType>): CtyValue {

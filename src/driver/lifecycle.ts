@@ -236,7 +236,10 @@ async function createInContainerd(s: Start, image: ImageInfo): Promise<void> {
     const mounts = await prepareSnapshot(conn, snapshotter, cid, image.chainId, { lease });
     undo.push("remove snapshot", () => removeSnapshot(conn, snapshotter, cid));
     await resolveImageUser(s, mounts);
+    const runtime = s.task.runtime || config.runtime;
     const spec = buildSpec(input);
+    const annotations = config.runtimeOptions[runtime]?.annotations ?? {};
+    if (Object.keys(annotations).length > 0) spec.annotations = { ...spec.annotations, ...annotations };
     await createContainer(conn, {
       id: cid,
       image: image.name,
@@ -244,7 +247,8 @@ async function createInContainerd(s: Start, image: ImageInfo): Promise<void> {
       spec: specJson(spec),
       snapshotter,
       snapshotKey: cid,
-      runtime: s.task.runtime || config.runtime,
+      runtime,
+      runtimeOptions: config.runtimeOptions[runtime],
     }, {});
     undo.push("delete container", () => deleteContainer(conn, cid));
     // A confined task sees its rootfs with its mount label: the snapshot's files carry the runtime's.

@@ -427,13 +427,15 @@ function readLabels(r: Reader): Record<string, string> {
   return labels;
 }
 
+/** Whether `s` is a containerd runtime name (io.containerd.runc.v2) or a shim's absolute path. */
+export function isRuntimeName(s: string): boolean {
+  return RUNTIME_RE.test(s) || (s.startsWith("/") && !s.includes(".."));
+}
+
 /** `runtime`: a runtime name (io.containerd.runc.v2) or a shim's absolute path. */
 function readRuntime(r: Reader): string | undefined {
   const runtime = r.string("runtime") || undefined;
-  if (
-    runtime !== undefined && !RUNTIME_RE.test(runtime) &&
-    !(runtime.startsWith("/") && !runtime.includes(".."))
-  ) {
+  if (runtime !== undefined && !isRuntimeName(runtime)) {
     throw r.error(
       "runtime",
       `${

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ROOT } from "./plugin.ts";
+import { ROOT, SLOW_FACTOR } from "./plugin.ts";
 import { killMarked, shortTempDir, stopChild, TEST_TMP, waitFor } from "./services.ts";
 
 /** The Nomad binary: the user's `CDRV_NOMAD_BIN`, else the 1.6.3 build of scripts/setup.sh. */
@@ -115,7 +115,16 @@ ${opts.hcl}
     const env = { ...opts.env, CDRV_TEST_AGENT: dir };
     const agent = new NomadAgent(dir, spawnAgent(logPath, args, env), httpPort, logPath, args, env);
     agent.cgroupsBefore = cgroupsBefore;
-    if (opts.waitReady ?? true) await agent.waitReady();
+    if (opts.waitReady ?? true) {
+      try {
+        await agent.waitReady();
+      } catch (e) {
+        // Why it never came up is in its log; the agent must not outlive the failure.
+        const tail = (await agent.log().catch(() => "")).split("\n").slice(-40).join("\n");
+        await agent.stop();
+        throw new Error(`${(e as Error).message}\nthe agent's last log lines:\n${tail}`);
+      }
+    }
     return agent;
   }
 
@@ -127,7 +136,7 @@ ${opts.hcl}
         const nodes = await this.api<{ Status: string }[]>("/v1/nodes");
         return nodes.length > 0 && nodes[0].Status === "ready";
       },
-      60000,
+      60000 * SLOW_FACTOR,
       250,
     );
   }
@@ -344,7 +353,7 @@ ${opts.extraAgentConfig ?? ""}`,
   await waitFor(
     "containerd-driver healthy",
     async () => (await agent.node()).Drivers["containerd-driver"]?.Healthy,
-    30000,
+    30000 * SLOW_FACTOR,
   );
   return agent;
 }
