@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything the driver, its tests and the demo need, idempotently, into the system (apt) and
-# the cache outside the repo (Deno, codegen tools, Nomad, the modern leg's containerd 2.x and runc). Safe to
+# the cache outside the repo (Deno, codegen tools, Nomad, the modern leg's containerd 2.x, runc and gVisor). Safe to
 # run again: each step is a no-op when its pinned version is already there.
 source "$(dirname "$0")/lib/common.sh"
 source "$CDRV_ROOT/scripts/lib/install.sh"
 source "$CDRV_ROOT/scripts/lib/apt.sh"
 source "$CDRV_ROOT/scripts/lib/nomad.sh"
 source "$CDRV_ROOT/scripts/lib/stack.sh"
+source "$CDRV_ROOT/scripts/lib/runtimes.sh"
 
 if [ "$(id -u)" != 0 ]; then
   echo "setup.sh: run as root (containerd, runc and Nomad's client need it)" >&2
@@ -27,6 +28,7 @@ cdrv_install_deno
 cdrv_install_codegen
 cdrv_install_nomad
 cdrv_install_stack
+cdrv_install_gvisor
 # Debian's containerd package ships a default config that enables CRI; we never use the system daemon,
 # every script starts its own with its own config.
 cdrv_log "setup: done in $((SECONDS - t0)) s (cache: $CDRV_CACHE)"

@@ -4,13 +4,15 @@
 #   scripts/vm.sh run --profile modern -- scripts/vm/modern-leg.sh [TEST PATH...]
 #
 # Makes the guest the node most operators run today: containerd 2.x and runc from $CDRV_STACK_DIR/bin (built
-# on the host by scripts/lib/stack.sh, shared into the VM with the cache), with the image's Debian containerd 1.6
+# on the host by scripts/lib/stack.sh, shared into the VM with the cache; gVisor's runsc and its shim from
+# scripts/lib/runtimes.sh beside them, for tests/runtimes), with the image's Debian containerd 1.6
 # and runc 1.1.5 removed from this boot's copy-on-write root (so no 1.6 shim, e.g. containerd-shim-runc-v1, can
 # stand in for a runtime 2.x dropped). Then runs ./scripts/test.sh on the given paths (default: the
 # containerd-facing suites, the e2e jobs and the v2-only suites) with containerd and registries of its own,
 # and prints its summary line. Exit code: test.sh's.
 source "$(dirname "$0")/../lib/common.sh"
 source "$CDRV_ROOT/scripts/lib/stack.sh"
+source "$CDRV_ROOT/scripts/lib/runtimes.sh"
 
 die() {
   echo "modern-leg: $*" >&2
@@ -20,23 +22,28 @@ die() {
 [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || die "/sys/fs/cgroup is not cgroup2"
 _cdrv_stack_ok || die "no containerd $CONTAINERD2_VERSION + runc $RUNC_VERSION in $CDRV_STACK_DIR/bin" \
   "(scripts/setup.sh builds them on the host)"
+[ -x "$(cdrv_gvisor_bin)/containerd-shim-runsc-v1" ] || die "no gVisor in $(cdrv_gvisor_bin) (setup.sh builds it)"
 
 # This boot's root is a throw-away snapshot of the image: removing files here changes nothing on disk.
 for f in containerd containerd-shim containerd-shim-runc-v1 containerd-shim-runc-v2 containerd-stress ctr; do
   rm -f "/usr/bin/$f"
 done
 rm -f /usr/sbin/runc /usr/bin/runc
-export PATH=$CDRV_STACK_DIR/bin:$PATH
+export PATH=$CDRV_STACK_DIR/bin:$(cdrv_gvisor_bin):$PATH
 # Nomad's bridge networking needs these (the host's setup.sh loads them there).
 modprobe -a bridge br_netfilter veth 2>/dev/null || true
 
 echo "modern-leg: kernel $(uname -r), cgroup v2 ($(cat /sys/fs/cgroup/cgroup.subtree_control))," \
-  "containerd $(containerd --version | cut -d' ' -f3), $(runc --version | head -1)," \
-  "$("$CDRV_NOMAD_BIN" version | sed -n 1p)"
+  "containerd $(containerd --version | cut -d' ' -f3), $(runc --version | sed -n 1p)," \
+  "$("$CDRV_NOMAD_BIN" version | sed -n 1p), $(runsc --version | sed -n 1p)"
 
+# The containerd-facing suites (the fault suite's containerd and plugin faults and bad images; its fuzz and
+# security tests judge the plugin alone and stay on the host), the e2e jobs (bridge networking) and restarts
+# under Nomad, and the suites that need this node.
 paths=("$@")
-[ ${#paths[@]} -gt 0 ] || paths=(tests/cgroupv2/ tests/lifecycle/ tests/spec/ tests/image/ tests/fault/ tests/e2e/jobs_test.ts
-  tests/e2e/restart_test.ts)
+[ ${#paths[@]} -gt 0 ] || paths=(tests/cgroupv2/ tests/runtimes/ tests/lifecycle/ tests/spec/ tests/image/
+  tests/fault/bad_images_test.ts tests/fault/containerd_restart_test.ts tests/fault/plugin_kill_test.ts
+  tests/e2e/jobs_test.ts tests/e2e/restart_test.ts)
 exec env CDRV_TEST_SKIP_SETUP=1 CDRV_TEST_SKIP_STATIC=1 CDRV_TEST_PREBUILT_IMAGES=1 CDRV_TEST_SELINUX_VM=0 \
   CDRV_TEST_MODERN_VM=0 CDRV_TEST_SOAK=0 CDRV_TEST_LEG=modern CDRV_TEST_SLOW_FACTOR="${CDRV_TEST_SLOW_FACTOR:-4}" \
   CDRV_TEST_TIMEOUT="${CDRV_TEST_MODERN_TEST_TIMEOUT:-2400}" "$CDRV_ROOT/scripts/test.sh" "${paths[@]}"
