@@ -181,7 +181,15 @@ cdrv_log "nomad for the e2e tests: $CDRV_NOMAD_BIN ($({ "$CDRV_NOMAD_BIN" versio
 
 # --- deno tests ------------------------------------------------------------------------------------
 paths=("$@")
-[ ${#paths[@]} -eq 0 ] && paths=(src/ tests/ scripts/ web/ bench/)
+opts=()
+# The VMs' runs skip the static checks, type checking included (the host did it; under emulation it is minutes).
+[ "${CDRV_TEST_SKIP_STATIC:-0}" = 1 ] && opts+=(--no-check)
+# The whole suite on the host: all but the suites that need a cgroup v2 node with containerd 2.x (they run in the
+# modern leg; asked for by name on a host without them, they fail and say why).
+if [ ${#paths[@]} -eq 0 ]; then
+  paths=(src/ tests/ scripts/ web/ bench/)
+  opts+=(--ignore=tests/cgroupv2/,tests/runtimes/)
+fi
 log=$TESTDIR/deno-test.log
 junit=$TESTDIR/deno-test.junit.xml
 set +e
@@ -191,7 +199,7 @@ set +e
 # tests are stopped and counted as failed.
 timeout --kill-after=30 "${CDRV_TEST_TIMEOUT:-1500}" \
   deno test --no-prompt --allow-read --allow-write --allow-run --allow-net --allow-env --allow-sys \
-  --junit-path="$junit" "${paths[@]}" 2>&1 | tee "$log"
+  --junit-path="$junit" "${opts[@]}" "${paths[@]}" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 [ "$rc" -eq 124 ] && cdrv_log "deno test: stopped after ${CDRV_TEST_TIMEOUT:-1500} s"
 # Counted from deno's JUnit report (scripts/test-report.ts, which also prints the fault summary); its
