@@ -131,7 +131,6 @@ trap 'exit 130' INT TERM
 # containerd-facing suites, the e2e jobs and the v2-only suites (tests/cgroupv2, tests/runtimes) there, with
 # containerd 2.x and runc 1.5 (scripts/vm/modern-leg.sh). It runs while the host leg runs (the VM is software
 # emulated here: it takes longer than the host's tests). With the whole suite, or CDRV_TEST_MODERN_VM=1.
-modern_pid=""
 if [ "${CDRV_TEST_MODERN_VM:-$([ $# -eq 0 ] && echo 1 || echo 0)}" = 1 ]; then
   modern_t0=$SECONDS
   CDRV_VM_TIMEOUT=${CDRV_TEST_MODERN_TIMEOUT:-2700} \
