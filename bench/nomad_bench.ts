@@ -10,7 +10,7 @@ import { BUSYBOX, purgeNamespace, REGISTRY } from "../tests/harness/driver.ts";
 import { type NomadAgent, startTestAgent } from "../tests/harness/nomad.ts";
 import { pool } from "../tests/fault/helpers.ts";
 import { median, procStatusMb, quantile, round, sleep } from "./lib.ts";
-import type { BenchResults } from "./suite.ts";
+import type { BenchResults } from "./types.ts";
 
 const log = (s: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { BenchResults } from "./suite.ts";
+import type { BenchResults } from "./types.ts";
 import { median, round } from "./lib.ts";
 
 /** The steps of the bench, in run order (names for `--only`). */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { BenchResults } from "./suite.ts";
+import type { BenchResults } from "./types.ts";
 
 /** One headline figure and its target. */
 interface Target {

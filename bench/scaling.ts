@@ -11,7 +11,7 @@ import { CTD_DIR, purgeNamespace } from "../tests/harness/driver.ts";
 import { faultDriver, type LeanTask, leanTask, pool } from "../tests/fault/helpers.ts";
 import type { TaskStatsResponse } from "../src/gen/nomad/driver.ts";
 import { cpuOver, median, procFile, procStatusMb, quantile, round, sleep } from "./lib.ts";
-import type { BenchResults } from "./suite.ts";
+import type { BenchResults, ScalingPoint } from "./types.ts";
 import { BUSYBOX } from "../tests/harness/driver.ts";
 
 /** The task of the bench: a tini-wrapped `sleep 600` from the busybox test image. */
@@ -23,18 +23,6 @@ export const SLEEPER = {
 };
 
 const log = (s: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
-
-/** One point of the scaling curve (results.json `scaling`). */
-export interface ScalingPoint {
-  tasks: number;
-  started: number;
-  rss_mb: number;
-  hwm_mb: number;
-  cpu_pct: number;
-  rpc_p50_ms: number;
-  rpc_p99_ms: number;
-  containerd_rss_mb: number;
-}
 
 /** A plugin with tasks that each stream stats every second. */
 class Fleet {

@@ -10,25 +10,16 @@ import { call, PLUGIN_BIN, startPlugin } from "../tests/harness/plugin.ts";
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../src/plugin/goplugin.ts";
 import { CTD_DIR, CTD_SOCK, purgeNamespace, REGISTRY } from "../tests/harness/driver.ts";
 import { nomadJobs } from "./nomad_bench.ts";
+import { Containerd } from "../src/containerd/connection.ts";
+import { METRICS_CHUNK, taskMetrics } from "../src/containerd/tasks.ts";
+import { containerId } from "../src/driver/ids.ts";
 export { STEPS } from "./repeat.ts";
-import { scaling, type ScalingPoint, SLEEPER, twentyTasks } from "./scaling.ts";
+import { scaling, SLEEPER, twentyTasks } from "./scaling.ts";
+import type { BenchResults } from "./types.ts";
+export type { BenchResults } from "./types.ts";
 import { faultDriver, type LeanTask, leanTask, pool } from "../tests/fault/helpers.ts";
 import type { TaskHandle, TaskStatsResponse } from "../src/gen/nomad/driver.ts";
 import { cpuOver, median, procComm, procStatusMb, quantile, round, sleep, timed } from "./lib.ts";
-
-/** What the benchmarks produce. */
-export interface BenchResults {
-  /** the headline figures (results.json keys) */
-  figures: Record<string, number>;
-  wasm_vs_ts?: { imageref: number; stats: number; seccomp: number };
-  /** the scaling curve, one point per task count */
-  scaling?: ScalingPoint[];
-  /** supporting numbers per benchmark */
-  details: Record<string, Record<string, number | string>>;
-  /** benchmarks that failed, with the error */
-  errors: Record<string, string>;
-  notes: string[];
-}
 
 type Driver = Awaited<ReturnType<typeof faultDriver>>;
 
@@ -43,8 +34,16 @@ async function destroyAll(d: Driver, ids: string[], n = 8): Promise<void> {
   await pool(ids, n, (id) => d.destroy(id, true).catch(() => {}));
 }
 
-/** Milliseconds from exec of `cmd` to the first line on its stdout; the process is killed after. */
-async function timeToFirstLine(cmd: string, args: string[], env: Record<string, string>): Promise<number> {
+/**
+ * Milliseconds from exec of `cmd` to the first line on its stdout, and the CPU time the process used until
+ * then (stopped with SIGSTOP on the line, all threads' run time from schedstat): the CPU figure does not
+ * depend on what else runs on the machine. The process is killed after.
+ */
+async function timeToFirstLine(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ ms: number; cpuMs: number }> {
   const t0 = performance.now();
   const child = new Deno.Command(cmd, { args, env, stdin: "null", stdout: "piped", stderr: "null" }).spawn();
   const reader = child.stdout.getReader();
@@ -55,12 +54,26 @@ async function timeToFirstLine(cmd: string, args: string[], env: Record<string, 
     buf += new TextDecoder().decode(value);
   }
   const ms = performance.now() - t0;
+  child.kill("SIGSTOP");
+  const ns = threadsRunNs(child.pid);
   reader.releaseLock();
   child.kill("SIGKILL");
   await child.status;
   await child.stdout.cancel().catch(() => {});
   if (!buf.includes("|unix|")) throw new Error(`${cmd}: no handshake line (got ${JSON.stringify(buf)})`);
-  return ms;
+  return { ms, cpuMs: ns / 1e6 };
+}
+
+/** Run time of all threads of a process, ns (the first field of /proc/<pid>/task/<tid>/schedstat). */
+function threadsRunNs(pid: number): number {
+  const out = new Deno.Command("sh", {
+    args: ["-c", `cat /proc/${pid}/task/*/schedstat`],
+    stdout: "piped",
+  }).outputSync();
+  return new TextDecoder().decode(out.stdout).trim().split("\n").reduce(
+    (a, l) => a + Number(l.split(" ")[0]),
+    0,
+  );
 }
 
 /**
@@ -70,6 +83,8 @@ async function timeToFirstLine(cmd: string, args: string[], env: Record<string, 
 export async function handshake(r: BenchResults, runs = 20): Promise<void> {
   const ours: number[] = [];
   const floor: number[] = [];
+  const oursCpu: number[] = [];
+  const floorCpu: number[] = [];
   const sock = await Deno.makeTempDir({ prefix: "cdrv-bench-hs-" });
   try {
     const floorJs = `${sock}/floor.js`;
@@ -100,8 +115,12 @@ export async function handshake(r: BenchResults, runs = 20): Promise<void> {
     await timeToFirstLine(PLUGIN_BIN, [], env);
     await timeToFirstLine(Deno.execPath(), floorArgs, floorEnv);
     for (let i = 0; i < runs; i++) {
-      const a = () => timeToFirstLine(PLUGIN_BIN, [], env).then((ms) => ours.push(ms));
-      const f = () => timeToFirstLine(Deno.execPath(), floorArgs, floorEnv).then((ms) => floor.push(ms));
+      const a = () =>
+        timeToFirstLine(PLUGIN_BIN, [], env).then((t) => (ours.push(t.ms), oursCpu.push(t.cpuMs)));
+      const f = () =>
+        timeToFirstLine(Deno.execPath(), floorArgs, floorEnv).then((
+          t,
+        ) => (floor.push(t.ms), floorCpu.push(t.cpuMs)));
       if (i % 2) await f().then(a);
       else await a().then(f);
     }
@@ -117,6 +136,9 @@ export async function handshake(r: BenchResults, runs = 20): Promise<void> {
     runs,
     ...dist("ours", ours),
     ...dist("floor", floor),
+    ours_cpu_median_ms: round(median(oursCpu)),
+    floor_cpu_median_ms: round(median(floorCpu)),
+    cpu_note: "CPU time (all threads) until the line: independent of machine load, unlike the wall time",
     floor_is:
       "bare grpc-js server in Deno (bench/handshake_floor.ts bundled, deno run like the launcher), interleaved",
   };
@@ -345,6 +367,12 @@ export async function twoHundred(r: BenchResults, d: Driver, n = 200, rounds = 5
       }
     }
     for (const s of streams) s.cancel();
+    // The floor of a first sample: containerd's own Tasks.Metrics for the 200 tasks, from this process, in
+    // the plugin's chunks side by side (its stats streams are closed now).
+    const floor = await metricsFloor(
+      d.namespace,
+      started.map((h) => containerId(h.config!.name, h.config!.allocId)),
+    );
     await pool(ids, 16, (id) => timedCall("StopTask", () => d.stop(id, 10_000, "SIGTERM")));
     await pool(ids, 16, (id) => timedCall("DestroyTask", () => d.destroy(id, true)));
     // Calls answered by the plugin (and a containerd read); the others fork runc through the shim.
@@ -367,6 +395,11 @@ export async function twoHundred(r: BenchResults, d: Driver, n = 200, rounds = 5
       by[`${m}_p50_ms`] = round(median(xs));
       by[`${m}_p99_ms`] = round(quantile(xs, 0.99));
     }
+    by.containerd_metrics_all_median_ms = round(median(floor));
+    by.containerd_metrics_all_p95_ms = round(quantile(floor, 0.95));
+    by.containerd_metrics_note =
+      `floor of a burst of first samples: Tasks.Metrics of all ${started.length} tasks ` +
+      `straight from the bench (chunks of ${METRICS_CHUNK} side by side), ${floor.length} times`;
     if (failures.length) by.first_failure = failures[0];
     r.details.two_hundred_tasks = by;
     log(
@@ -377,6 +410,24 @@ export async function twoHundred(r: BenchResults, d: Driver, n = 200, rounds = 5
     await destroyAll(d, tasks.map((t) => t.config.id), 16);
     for (const t of tasks) await t.cleanup();
   }
+}
+
+/** Wall time of containerd's Tasks.Metrics for all `ids` (chunks side by side, as the plugin does), 10 times. */
+async function metricsFloor(namespace: string, ids: string[]): Promise<number[]> {
+  const conn = new Containerd(CTD_SOCK, namespace);
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < 10; i++) {
+      const t0 = performance.now();
+      const parts: string[][] = [];
+      for (let j = 0; j < ids.length; j += METRICS_CHUNK) parts.push(ids.slice(j, j + METRICS_CHUNK));
+      await Promise.all(parts.map((p) => taskMetrics(conn, p, { timeoutMs: 10_000 })));
+      out.push(performance.now() - t0);
+    }
+  } finally {
+    conn.close();
+  }
+  return out;
 }
 
 /** bench/wasm.ts (a colleague's script that prints a table) as a subprocess; TS time / WASM time per module. */
