@@ -15,7 +15,14 @@
  *
  * @module
  */
-import { joinNames, permissionFlags, permissionTable, SANDBOX, v8FlagsArg } from "../src/driver/sandbox.ts";
+import {
+  joinNames,
+  permissionFlags,
+  permissionTable,
+  runtimeEnvLines,
+  SANDBOX,
+  v8FlagsArg,
+} from "../src/driver/sandbox.ts";
 
 /** The launcher template's placeholders and what fills them. */
 export const LAUNCHER_VALUES: Record<string, string> = {
@@ -25,6 +32,7 @@ export const LAUNCHER_VALUES: Record<string, string> = {
   "@PERM_RUN@": joinNames(SANDBOX.run),
   "@PERM_SYS@": joinNames(SANDBOX.sys),
   "@V8_FLAGS@": v8FlagsArg(),
+  "@RUNTIME_ENV@": runtimeEnvLines(),
 };
 
 /** The launcher template with every placeholder filled; throws when one is missing or left over. */
@@ -34,7 +42,7 @@ export function fillLauncher(template: string): string {
     if (!out.includes(k)) throw new Error(`launcher template lacks ${k}`);
     out = out.replaceAll(k, v);
   }
-  const left = /@(PERM_[A-Z]+|V8_FLAGS)@/.exec(out);
+  const left = /@(PERM_[A-Z]+|V8_FLAGS|RUNTIME_ENV)@/.exec(out);
   if (left) throw new Error(`launcher template has an unknown placeholder ${left[0]}`);
   return out;
 }

@@ -2,7 +2,7 @@
 // running plugin got, and the README's table are all checked against it here: any of them drifting fails.
 import { assert, assertEquals } from "../harness/assert.ts";
 import { cmdline, PLUGIN_BIN, ROOT, startPlugin } from "../harness/plugin.ts";
-import { permissionFlags, permissionTable, v8FlagsArg } from "../../src/driver/sandbox.ts";
+import { permissionFlags, permissionTable, RUNTIME_ENV, v8FlagsArg } from "../../src/driver/sandbox.ts";
 import { fillLauncher, markedSandboxTable } from "../../scripts/sandbox.ts";
 
 /** deno fmt aligns Markdown tables: compare cell by cell. */
@@ -39,6 +39,12 @@ Deno.test("a running plugin's deno command line carries exactly the definition's
     const socketDir = p.socketPath.slice(0, p.socketPath.lastIndexOf("/"));
     assertEquals(flags, permissionFlags({ socketDir, extraPaths: extra, credentialHelpers: ["pass"] }));
     assertEquals(argv.filter((a) => a.startsWith("--v8-flags")), [v8FlagsArg()]);
+    const environ = new TextDecoder().decode(
+      (await new Deno.Command("cat", { args: [`/proc/${p.pid}/environ`], stdout: "piped" }).output()).stdout,
+    ).split("\0");
+    for (const e of RUNTIME_ENV) {
+      assert(environ.includes(`${e.name}=${e.value}`), `plugin runs without ${e.name}`);
+    }
   } finally {
     await p.close();
   }
