@@ -320,19 +320,38 @@ export function markdown(r: BenchResults, meta: Record<string, string>): string 
     "",
     "## How each figure is measured",
     "",
+    "Every sampled figure is a median with its p95 in the details; A/B pairs run interleaved (the side that",
+    "goes first alternates) so that load hits both alike. `--repeat N`: each figure is the median of N runs,",
+    "each run's value and the spread in `details.repeats`; a target counts as met on that median.",
+    "",
+    "- handshake: exec of bin/containerd-driver with go-plugin's environment until the handshake line (20),",
+    "  interleaved with a bare grpc-js server in Deno run the same way (the floor); also the CPU time of both",
+    "  until the line (SIGSTOP on the line, schedstat of all threads), which does not depend on machine load.",
+    "- idle: a configured plugin holding a Fingerprint and a TaskEvents stream (as Nomad's client does), no",
+    "  task: utime+stime over 90 s after 15 s of settling (1 tick = 0.011 % of a core), then VmRSS and VmHWM.",
     "- start: StartTask RPC time (returns once containerd started the task) with the image cached, vs the wall",
     "  time of `ctr run -d` of the same image and command in the same namespace; alternating, 30 each, after a",
     "  warm-up of both. The ratio is of the medians; p95 in the details.",
-    "- pull: bench/pull.ts (cold pull of the 2-layer redis test image into a fresh namespace vs `ctr image pull`).",
     "- stop: StopTask(SIGTERM, 10 s) of a tini-wrapped `sleep`, which exits at once: the whole RPC.",
-    "- RSS: VmRSS of the plugin's deno process (the launcher execs deno: same PID) from /proc/<pid>/status.",
-    "- CPU: utime+stime of that process over 30 s while 100 tasks each have a TaskStats stream at 1 s.",
+    "- 20 tasks: a fresh plugin, 20 `sleep` tasks each with a TaskStats stream at 1 s; CPU over 60 s after 10 s",
+    "  of settling, then VmRSS and VmHWM.",
+    "- scaling: one plugin, tasks added up to 10, 50, 100, 200, 500 (8 StartTask in flight), each with a stats",
+    "  stream at 1 s; per point after 5 s: CPU over 20 s, VmRSS/VmHWM, containerd's VmRSS, and a round of",
+    "  InspectTask of every task (10 in flight) + 20 Capabilities for the RPC p50/p99. The 100 point gives",
+    "  `rss_100_tasks_mb` / `cpu_100_tasks_pct`.",
     "- 200 tasks: 200 StartTask calls issued at once; with all running and streaming stats, 5 rounds of",
     "  InspectTask + SignalTask per task (10 in flight), Capabilities/PluginInfo, and each TaskStats stream's",
     "  first sample; the headline p99 is of the calls that do not fork runc (the details list every method).",
-    "- handshake: exec of bin/containerd-driver with go-plugin's environment until the handshake line (median of 10).",
-    "- nomad: a real `nomad agent -dev` with the plugin; `nomad job run -detach` of a one-task service job until",
-    "  the allocation is running (median of 10, after one warm-up job that pulls the image).",
+    "  `taskstats_next_p99_ms_200_tasks`: how late the later samples come past the 1 s interval. The floor of",
+    "  a burst of first samples: containerd's own Tasks.Metrics of all 200 tasks from the bench.",
+    "- pull: bench/pull.ts (cold pull of the 2-layer redis test image into a fresh namespace vs `ctr image pull`).",
+    "- nomad: a real `nomad agent -dev` with the plugin. First the plugin's VmRSS/VmHWM 60 s after a job that",
+    "  pulls the redis test image (9 MB) and runs one task (`rss_after_pull_mb`); then `nomad job run -detach` of",
+    "  a one-task service job until the allocation runs, our driver and Nomad's `exec` driver alternating (same",
+    "  `sleep 600`, host network, 10 each after a warm-up job of each).",
+    "- wasm: bench/wasm.ts, 31 interleaved rounds per pair, median of the per-round ratios; `wasm_vs_ts.seccomp`",
+    "  is the profile conversion; the verdict rows (an index lookup against the oracle's linear scan) are listed",
+    "  apart in the details.",
   );
   return lines.join("\n") + "\n";
 }
@@ -361,4 +380,31 @@ export function json(r: BenchResults, meta: Record<string, string>): string {
     null,
     2,
   ) + "\n";
+}
+
+/** Reads results.json back into results and meta (numeric top-level keys are the figures). */
+export function fromJson(text: string): { r: BenchResults; meta: Record<string, string> } {
+  const j = JSON.parse(text);
+  const figures: Record<string, number> = {};
+  for (const [k, v] of Object.entries(j)) if (typeof v === "number") figures[k] = v;
+  return {
+    r: {
+      figures,
+      wasm_vs_ts: j.wasm_vs_ts,
+      scaling: j.scaling,
+      details: j.details ?? {},
+      errors: j.errors ?? {},
+      notes: j.notes ?? [],
+    },
+    meta: j.meta ?? {},
+  };
+}
+
+// `deno run --allow-read=bench --allow-write=bench bench/report.ts`: rewrites results.md and results.svg
+// from results.json (after a change to the report's text, without running the benchmarks again).
+if (import.meta.main) {
+  const dir = new URL(".", import.meta.url).pathname;
+  const { r, meta } = fromJson(Deno.readTextFileSync(`${dir}results.json`));
+  Deno.writeTextFileSync(`${dir}results.md`, markdown(r, meta));
+  Deno.writeTextFileSync(`${dir}results.svg`, svg(r));
 }

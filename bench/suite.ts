@@ -143,9 +143,9 @@ export async function handshake(r: BenchResults, runs = 20): Promise<void> {
       "bare grpc-js server in Deno (bench/handshake_floor.ts bundled, deno run like the launcher), interleaved",
   };
   log(
-    `handshake: median ${median(ours).toFixed(0)} ms, p95 ${quantile(ours, 0.95).toFixed(0)} ms; floor ${
-      median(floor).toFixed(0)
-    } ms (n=${runs})`,
+    `handshake: median ${median(ours).toFixed(0)} ms, p95 ${quantile(ours, 0.95).toFixed(0)} ms, CPU ${
+      median(oursCpu).toFixed(0)
+    } ms; floor ${median(floor).toFixed(0)} ms, CPU ${median(floorCpu).toFixed(0)} ms (n=${runs})`,
   );
 }
 
