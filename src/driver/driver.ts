@@ -258,14 +258,11 @@ export class Driver {
     this.logger.debug("stats stream opened", { task_id: taskId, interval_ms: every });
     // The first sample at once; then one per tick of the shared timer of this interval, so that every
     // stream of the same interval samples together (one batched containerd call) and no stream keeps a
-    // timer of its own. A tick less than half an interval after the last sample is skipped.
-    let last = -Infinity;
+    // timer of its own. Only the first tick may be skipped: when it comes less than half an interval
+    // after the first sample (a later tick, even one late under load, always samples).
+    let samples = 0;
     while (!signal.aborted && h.running) {
-      if (Date.now() - last < every / 2) {
-        await this.#ticks.next(every, signal);
-        continue;
-      }
-      last = Date.now();
+      const at = Date.now();
       try {
         const s = await h.sample(this.mhzPerCore);
         if (s) send({ stats: toNomadStats(taskId, s.timestampMs, s.result, s.cgroupVersion) });
@@ -273,10 +270,10 @@ export class Driver {
         this.logger.debug("stats sample failed", { task_id: taskId, error: (e as Error).message });
         // containerd away (a restart): try again soon, so stats resume as soon as it answers.
         await sleep(Math.min(every, 250), signal);
-        last = -Infinity;
         continue;
       }
       await this.#ticks.next(every, signal);
+      if (++samples === 1 && Date.now() - at < every / 2) await this.#ticks.next(every, signal);
     }
   }
 
