@@ -121,7 +121,7 @@ export const TARGETS: Target[] = [
   { key: "nomad_job_running_ms", label: "`nomad job run` → allocation running (median)", unit: "ms" },
   {
     key: "nomad_exec_driver_running_ms",
-    label: "the same with Nomad's `exec` driver (floor)",
+    label: "the same with Nomad's `exec` driver (it builds a chroot per allocation)",
     unit: "ms",
   },
 ];
