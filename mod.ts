@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { type PluginServer, readHandshake, serve } from "./src/plugin/goplugin.ts";
+import { deferServices, type PluginServer, readHandshake, serve } from "./src/plugin/goplugin.ts";
 import { Logger, parseLevel } from "./src/log/hclog.ts";
-import { Driver, driverServices } from "./src/driver/driver.ts";
+import { Driver, DRIVER_SERVICE_DEFINITIONS, driverServices } from "./src/driver/driver.ts";
 import { PLUGIN_NAME, PLUGIN_VERSION, versionLine } from "./src/version.ts";
 import { readHostFacts } from "./src/driver/host.ts";
 import { Selinux } from "./src/driver/selinux.ts";
@@ -57,10 +57,13 @@ async function main(): Promise<number> {
   console.warn = (...a: unknown[]) => logger.warn(a.map(String).join(" "));
   console.error = (...a: unknown[]) => logger.error(a.map(String).join(" "));
 
-  const { facts, mhzPerCore } = readHostFacts();
   const socketDir = ownDir ?? hs.socketDir;
   setFifoRoot(socketDir);
-  const driver = new Driver(logger, facts, mhzPerCore, await Selinux.detect(logger));
+  // The handshake line goes out as soon as the server listens (Nomad waits for it at every agent start);
+  // what the driver needs of the host (facts, SELinux) is read right after, and a call that comes first
+  // waits for it.
+  let resolveDriver!: (d: Driver) => void;
+  const driverReady = new Promise<Driver>((r) => resolveDriver = r);
   // go-plugin hosts forward Ctrl-C to the whole process group; the host decides when we stop. Listening
   // before the handshake line: a SIGTERM right after it still stops cleanly (the socket dir goes too).
   const running: { server?: PluginServer; stopRequested?: boolean } = {};
@@ -68,7 +71,7 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGTERM", () => {
     logger.info("SIGTERM: stopping");
     running.stopRequested = true;
-    driver.close();
+    driverReady.then((d) => d.close());
     running.server?.stop();
   });
   const server = running.server = await serve({
@@ -76,9 +79,11 @@ async function main(): Promise<number> {
     // A private dir holds one socket: a short name leaves room in the 107-byte limit of a socket path.
     socketName: ownDir ? "plugin.sock" : undefined,
     logger,
-    services: driverServices(driver),
-    onShutdown: () => driver.close(),
+    services: deferServices(DRIVER_SERVICE_DEFINITIONS, driverReady.then(driverServices)),
+    onShutdown: async () => (await driverReady).close(),
   });
+  const { facts, mhzPerCore } = readHostFacts();
+  resolveDriver(new Driver(logger, facts, mhzPerCore, await Selinux.detect(logger)));
   logger.info("containerd-driver started", { version: PLUGIN_VERSION, pid: Deno.pid });
   if (running.stopRequested) server.stop();
   await server.done;

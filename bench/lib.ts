@@ -77,3 +77,17 @@ export async function timed(cmd: string, args: string[], env?: Record<string, st
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** CPU of a process over a window: % of one core, from utime + stime (which count dead threads too). */
+export async function cpuOver(
+  pid: number,
+  windowS: number,
+): Promise<{ pct: number; ticks: number; hz: number }> {
+  const hz = await clockTicks();
+  const c0 = procCpuTicks(pid);
+  const t0 = performance.now();
+  await sleep(windowS * 1000);
+  const ticks = procCpuTicks(pid) - c0;
+  const secs = (performance.now() - t0) / 1000;
+  return { pct: (ticks / hz) / secs * 100, ticks, hz };
+}

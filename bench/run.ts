@@ -5,6 +5,11 @@
  * bench/results.json and bench/results.svg. Removes everything it started. About 6–8 minutes on 2 cores.
  *
  *   deno task bench                  (own services on 127.0.0.1, ports CDRV_BENCH_PORT_BASE, default 16200)
+ *   deno task bench --repeat 3       every figure is the median of 3 runs; their values and spread in details
+ *   deno task bench --only handshake,idle   only these steps (bench/suite.ts STEPS; results files not written
+ *                                    unless --write)
+ *   deno task bench --quick          small counts: a smoke run, figures not comparable
+ *   deno task bench --scaling 10,50  the scaling curve's points (default 10,50,100,200,500)
  *   CDRV_BENCH_SKIP_BUILD=1 deno task bench
  *
  * Runs with named permissions (read, write, run, net, env, sys; /proc is read through cat(1)). Run it
@@ -15,12 +20,14 @@
 import { libCall } from "../tests/harness/services.ts";
 import { json, markdown, svg } from "./report.ts";
 import { procFile } from "./lib.ts";
+import { aggregate, parseArgs } from "./repeat.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const OUT = `${ROOT}/bench`;
 const env = (k: string) => Deno.env.get(k);
 const log = (s: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
 
+const args = parseArgs(Deno.args, Deno.env.get("CDRV_BENCH_ONLY"), Deno.env.get("CDRV_BENCH_QUICK") === "1");
 const t0 = performance.now();
 let own: { dir: string } | undefined;
 let cleaned = false;
@@ -72,20 +79,34 @@ try {
   }
   // The harness reads the environment when loaded: load the suite only now.
   const { runAll } = await import("./suite.ts");
-  const r = await runAll();
+  const runs = [];
+  for (let i = 0; i < args.repeat; i++) {
+    if (args.repeat > 1) log(`repeat ${i + 1} of ${args.repeat}`);
+    runs.push(await runAll({ only: args.only, quick: args.quick, scalingPoints: args.scaling }));
+  }
+  const r = aggregate(runs);
+  const load = procFile("/proc/loadavg").split(" ").slice(0, 3).join(" ");
   const cpu = procFile("/proc/cpuinfo").match(/^model name\s*:\s*(.*)$/m)?.[1] ?? "?";
   const meta = {
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
     machine:
       `${navigator.hardwareConcurrency} cores (${cpu}), ${Deno.osRelease()}, deno ${Deno.version.deno}`,
     services,
+    repeats: String(args.repeat),
+    load_at_end: `${load} (1/5/15-min load average on ${navigator.hardwareConcurrency} cores)`,
+    ...(args.only ? { only: args.only.join(",") } : {}),
     total_s: ((performance.now() - t0) / 1000).toFixed(0),
   };
-  await Deno.writeTextFile(`${OUT}/results.json`, json(r, meta));
-  await Deno.writeTextFile(`${OUT}/results.md`, markdown(r, meta));
-  await Deno.writeTextFile(`${OUT}/results.svg`, svg(r));
-  console.log(Deno.readTextFileSync(`${OUT}/results.md`).split("\n## Details")[0]);
-  log(`wrote bench/results.{md,json,svg} in ${meta.total_s} s`);
+  if (args.only && !args.write) {
+    console.log(JSON.stringify(JSON.parse(json(r, meta)), null, 2));
+    log(`--only: results files left as they were (--write writes them) in ${meta.total_s} s`);
+  } else {
+    await Deno.writeTextFile(`${OUT}/results.json`, json(r, meta));
+    await Deno.writeTextFile(`${OUT}/results.md`, markdown(r, meta));
+    await Deno.writeTextFile(`${OUT}/results.svg`, svg(r));
+    console.log(Deno.readTextFileSync(`${OUT}/results.md`).split("\n## Details")[0]);
+    log(`wrote bench/results.{md,json,svg} in ${meta.total_s} s`);
+  }
 } finally {
   await cleanup();
 }

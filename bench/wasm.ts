@@ -5,7 +5,8 @@
  *   deno task bench:wasm            (about 20 s)
  *   deno task bench:wasm --quick    (about 4 s)
  *
- * Each pair runs interleaved in rounds, so both see the same machine state; the median round counts.
+ * Each pair runs interleaved in rounds (31; the side that goes first alternates), so both see the same
+ * machine state; the ratio printed is the median of the per-round ratios (p5–p95 of them beside it).
  *
  * @module
  */
@@ -24,8 +25,8 @@ import type { OciSeccomp } from "../src/spec/oci.ts";
 import { DEFAULT_CAPABILITIES } from "../src/spec/capabilities.ts";
 
 const quick = Deno.args.includes("--quick");
-const ROUNDS = quick ? 3 : 7;
-const ROUND_MS = quick ? 150 : 400;
+const ROUNDS = quick ? 5 : 31;
+const ROUND_MS = quick ? 50 : 100;
 
 let sink = 0;
 
@@ -51,10 +52,19 @@ interface Row {
   name: string;
   ts: number;
   wasm: number;
+  /** WASM/TS per round */
+  ratios: number[];
   /** a TS variant with the WASM module's algorithm, where the algorithms differ */
   tsSameAlgorithm?: number;
+  /** WASM / that variant, per round */
+  sameRatios?: number[];
 }
 const rows: Row[] = [];
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}
 
 function pair(name: string, ts: () => void, wasm: () => void, batch = 1, tsSame?: () => void): void {
   // warm up all (JIT tiers, WASM tier-up)
@@ -64,41 +74,76 @@ function pair(name: string, ts: () => void, wasm: () => void, batch = 1, tsSame?
   const a: number[] = [];
   const b: number[] = [];
   const c: number[] = [];
+  const ratios: number[] = [];
+  const sameRatios: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    a.push(measure(ts, batch, ROUND_MS));
-    b.push(measure(wasm, batch, ROUND_MS));
-    if (tsSame) c.push(measure(tsSame, batch, ROUND_MS));
+    let x: number, y: number;
+    if (r % 2) {
+      y = measure(wasm, batch, ROUND_MS);
+      x = measure(ts, batch, ROUND_MS);
+    } else {
+      x = measure(ts, batch, ROUND_MS);
+      y = measure(wasm, batch, ROUND_MS);
+    }
+    a.push(x);
+    b.push(y);
+    ratios.push(y / x);
+    if (tsSame) {
+      const z = measure(tsSame, batch, ROUND_MS);
+      c.push(z);
+      sameRatios.push(y / z);
+    }
   }
-  rows.push({ name, ts: median(a), wasm: median(b), tsSameAlgorithm: tsSame ? median(c) : undefined });
+  rows.push({
+    name,
+    ts: median(a),
+    wasm: median(b),
+    ratios,
+    tsSameAlgorithm: tsSame ? median(c) : undefined,
+    sameRatios: tsSame ? sameRatios : undefined,
+  });
 }
 
 // --- stats ------------------------------------------------------------------------------------------
-const prev: StatsSample = {
-  timeNs: 1e12,
-  cpuTotalNs: 5e11,
-  cpuUserNs: 3e11,
-  cpuSystemNs: 2e11,
-  throttledPeriods: 0,
-  throttledTimeNs: 0,
-  memRss: 0,
-  memCache: 0,
-  memUsage: 0,
-  memMaxUsage: 0,
-  memSwap: 0,
-  memKernel: 0,
-  memKernelMax: 0,
-  cgroupVersion: 2,
-};
-const cur: StatsSample = {
-  ...prev,
-  timeNs: prev.timeNs + 1e9,
-  cpuTotalNs: prev.cpuTotalNs + 4e8,
-  memRss: 123456789,
-};
+// 64 sample pairs with different figures, cycled: neither side can fold a constant input.
+const PAIRS: [StatsSample, StatsSample][] = Array.from({ length: 64 }, (_, i) => {
+  const prev: StatsSample = {
+    timeNs: 1e12 + i * 1e9,
+    cpuTotalNs: 5e11 + i * 7e8,
+    cpuUserNs: 3e11 + i * 4e8,
+    cpuSystemNs: 2e11 + i * 3e8,
+    throttledPeriods: i,
+    throttledTimeNs: i * 1000,
+    memRss: 1e8 + i * 4096,
+    memCache: 2e7 + i * 4096,
+    memUsage: 1.3e8 + i * 8192,
+    memMaxUsage: 1.5e8,
+    memSwap: 0,
+    memKernel: 3e6 + i,
+    memKernelMax: 4e6,
+    cgroupVersion: 1 + (i % 2),
+  };
+  const cur: StatsSample = {
+    ...prev,
+    timeNs: prev.timeNs + 1e9 + i * 1e5,
+    cpuTotalNs: prev.cpuTotalNs + 4e8 + i * 1e6,
+    cpuUserNs: prev.cpuUserNs + 3e8,
+    cpuSystemNs: prev.cpuSystemNs + 1e8,
+    memRss: prev.memRss + i * 4096,
+  };
+  return [prev, cur];
+});
+let k = 0;
 pair(
-  "stats: statsDelta (one sample pair)",
-  () => (sink += statsDeltaOracle(prev, cur, 2400).cpuPercent),
-  () => (sink += statsDelta(prev, cur, 2400).cpuPercent),
+  "stats: statsDelta (64 sample pairs, cycled)",
+  () => {
+    const [p, c] = PAIRS[k++ & 63];
+    sink += statsDeltaOracle(p, c, 2400).cpuPercent;
+  },
+  () => {
+    const [p, c] = PAIRS[k++ & 63];
+    sink += statsDelta(p, c, 2400).cpuPercent;
+  },
 );
 
 // --- imageref ---------------------------------------------------------------------------------------
@@ -207,19 +252,22 @@ const fmt = (x: number) =>
 const w = Math.max(...rows.map((r) => r.name.length));
 console.log(
   `${"module / function".padEnd(w)}  ${"TS ops/s".padStart(10)}  ${"WASM ops/s".padStart(10)}  WASM/TS` +
-    "   (TS with the WASM algorithm: ops/s, WASM/that)",
+    "   (p5–p95 of the rounds' ratios)   (TS with the WASM algorithm: ops/s, WASM/that)",
 );
 for (const r of rows) {
   const same = r.tsSameAlgorithm === undefined
     ? ""
-    : `   (${fmt(r.tsSameAlgorithm)}, ${(r.wasm / r.tsSameAlgorithm).toFixed(2)}×)`;
-  const ratio = (r.wasm / r.ts).toFixed(2);
+    : `   (${fmt(r.tsSameAlgorithm)}, ${median(r.sameRatios!).toFixed(2)}×)`;
+  const ratio = median(r.ratios).toFixed(2);
+  const spread = `${quantile(r.ratios, 0.05).toFixed(2)}–${quantile(r.ratios, 0.95).toFixed(2)}`;
   console.log(
-    `${r.name.padEnd(w)}  ${fmt(r.ts).padStart(10)}  ${fmt(r.wasm).padStart(10)}  ${ratio}×${same}`,
+    `${r.name.padEnd(w)}  ${fmt(r.ts).padStart(10)}  ${
+      fmt(r.wasm).padStart(10)
+    }  ${ratio}×   (${spread})${same}`,
   );
 }
 console.log(
-  `(deno ${Deno.version.deno}, v8 ${Deno.version.v8}; median of ${ROUNDS} rounds of ${ROUND_MS} ms; sink ${
+  `(deno ${Deno.version.deno}, v8 ${Deno.version.v8}; median of ${ROUNDS} interleaved rounds of ${ROUND_MS} ms; sink ${
     sink > 0
   })`,
 );

@@ -1,5 +1,5 @@
 #!/bin/sh
-# containerd-driver launcher (a template: scripts/sandbox.ts fills the @PERM_*@ lists from
+# containerd-driver launcher (a template: scripts/sandbox.ts fills the @PERM_*@ lists, @V8_FLAGS@ and @RUNTIME_ENV@ from
 # src/driver/sandbox.ts, the one definition of the plugin's permissions): runs the bundled plugin under Deno
 # with scoped permissions — never with all permissions. It names no path of the machine that built it: the
 # runtime and the bundle are found beside its own resolved path (Nomad may call it through a symlink).
@@ -85,7 +85,10 @@ done
 CONTAINERD_DRIVER_CAPS=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status 2>/dev/null)
 export CONTAINERD_DRIVER_CAPS
 
-exec "$DENO" run --cached-only --no-prompt --no-config --quiet \
+# glibc malloc settings for the Deno runtime (from the definition's RUNTIME_ENV: why is written there).
+@RUNTIME_ENV@
+
+exec "$DENO" run --cached-only --no-prompt --no-config --quiet @V8_FLAGS@ \
   --allow-env=@PERM_ENV@ \
   --allow-read="$paths,@PERM_RO@" \
   --allow-write="$paths" \

@@ -5,7 +5,7 @@
  *   deno run --allow-read=scripts scripts/sandbox.ts launcher scripts/launcher.sh
  *                                      the launcher, its @PERM_*@ placeholders filled (stdout)
  *   deno run scripts/sandbox.ts compile-flags <socket dir> [helper,...]
- *                                      the `deno compile` permission flags, one a line
+ *                                      the `deno compile` permission flags and the V8 flags, one a line
  *   deno run scripts/sandbox.ts table  the README's permission table (Markdown)
  *   deno run --allow-read=README.md --allow-write=README.md scripts/sandbox.ts --write README.md
  *                                      refill the README's `<!-- sandbox-table -->` block (then `deno fmt README.md`)
@@ -15,7 +15,14 @@
  *
  * @module
  */
-import { joinNames, permissionFlags, permissionTable, SANDBOX } from "../src/driver/sandbox.ts";
+import {
+  joinNames,
+  permissionFlags,
+  permissionTable,
+  runtimeEnvLines,
+  SANDBOX,
+  v8FlagsArg,
+} from "../src/driver/sandbox.ts";
 
 /** The launcher template's placeholders and what fills them. */
 export const LAUNCHER_VALUES: Record<string, string> = {
@@ -24,6 +31,8 @@ export const LAUNCHER_VALUES: Record<string, string> = {
   "@PERM_RO@": joinNames(SANDBOX.readOnly),
   "@PERM_RUN@": joinNames(SANDBOX.run),
   "@PERM_SYS@": joinNames(SANDBOX.sys),
+  "@V8_FLAGS@": v8FlagsArg(),
+  "@RUNTIME_ENV@": runtimeEnvLines(),
 };
 
 /** The launcher template with every placeholder filled; throws when one is missing or left over. */
@@ -33,7 +42,7 @@ export function fillLauncher(template: string): string {
     if (!out.includes(k)) throw new Error(`launcher template lacks ${k}`);
     out = out.replaceAll(k, v);
   }
-  const left = /@PERM_[A-Z]+@/.exec(out);
+  const left = /@(PERM_[A-Z]+|V8_FLAGS|RUNTIME_ENV)@/.exec(out);
   if (left) throw new Error(`launcher template has an unknown placeholder ${left[0]}`);
   return out;
 }
@@ -54,7 +63,9 @@ if (import.meta.main) {
     console.log(fillLauncher(Deno.readTextFileSync(rest[0])).replace(/\n$/, ""));
   } else if (cmd === "compile-flags") {
     const helpers = (rest[1] ?? "").split(",").filter(Boolean);
-    console.log(permissionFlags({ socketDir: rest[0], credentialHelpers: helpers }).join("\n"));
+    console.log(
+      [...permissionFlags({ socketDir: rest[0], credentialHelpers: helpers }), v8FlagsArg()].join("\n"),
+    );
   } else if (cmd === "table") {
     console.log(permissionTable());
   } else if (cmd === "--write") {

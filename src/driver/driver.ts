@@ -26,7 +26,7 @@ import type { Duration } from "../gen/google/protobuf/duration.ts";
 import type { Logger } from "../log/hclog.ts";
 import { registerSecret } from "../log/hclog.ts";
 import { RpcError, serverStream, unary } from "../plugin/rpc.ts";
-import { sleep } from "../util/sleep.ts";
+import { sleep, Ticker } from "../util/sleep.ts";
 import type { Service } from "../plugin/goplugin.ts";
 import { decodePluginConfig, type PluginConfig, pluginSpec, taskSpec } from "./config.ts";
 import { toProtoSpec } from "../plugin/hclspec_proto.ts";
@@ -60,9 +60,12 @@ export class Driver {
   conn?: Containerd;
   images?: ImageCoordinator;
   readonly tasks = new Map<string, TaskHandle>();
+  /** "change" when the config changes or the containerd event stream breaks: the fingerprint looks again. */
   #configChanged = new EventTarget();
   #events = new EventTarget();
   #eventsAbort?: AbortController;
+  /** The shared timers of the stats streams. */
+  #ticks = new Ticker();
 
   constructor(
     readonly logger: Logger,
@@ -89,6 +92,8 @@ export class Driver {
         for (const h of this.tasks.values()) if (h.containerId === e.containerId) h.noteOom();
       }, () => {
         for (const h of this.tasks.values()) h.recheck();
+        // containerd went away (or restarted): the fingerprint looks again now, not at its next period.
+        this.#configChanged.dispatchEvent(new Event("change"));
       }, this.#eventsAbort.signal);
     }
     this.images?.close();
@@ -251,25 +256,31 @@ export class Driver {
     const h = this.handle(taskId);
     const every = Math.max(intervalMs, this.config?.statsIntervalMs ?? 1000);
     this.logger.debug("stats stream opened", { task_id: taskId, interval_ms: every });
+    // The first sample at once; then one per tick of the shared timer of this interval, so that every
+    // stream of the same interval samples together (one batched containerd call) and no stream keeps a
+    // timer of its own. Only the first tick may be skipped: when it comes less than half an interval
+    // after the first sample (a later tick, even one late under load, always samples).
+    let samples = 0;
     while (!signal.aborted && h.running) {
-      const began = Date.now();
-      let wait = every;
+      const at = Date.now();
       try {
         const s = await h.sample(this.mhzPerCore);
         if (s) send({ stats: toNomadStats(taskId, s.timestampMs, s.result, s.cgroupVersion) });
       } catch (e) {
         this.logger.debug("stats sample failed", { task_id: taskId, error: (e as Error).message });
         // containerd away (a restart): try again soon, so stats resume as soon as it answers.
-        wait = Math.min(every, 250);
+        await sleep(Math.min(every, 250), signal);
+        continue;
       }
-      // The interval is from sample to sample, not sample time plus interval (no drift).
-      await sleep(Math.max(0, wait - (Date.now() - began)), signal);
+      await this.#ticks.next(every, signal);
+      if (++samples === 1 && Date.now() - at < every / 2) await this.#ticks.next(every, signal);
     }
   }
 
   /** Closes connections; running tasks keep running in containerd. */
   close(): void {
     this.#eventsAbort?.abort();
+    this.#ticks.close();
     for (const h of this.tasks.values()) h.detach();
     this.images?.close();
     this.conn?.close();
@@ -281,6 +292,9 @@ function transient(e: unknown): boolean {
   if (e instanceof PullError) return ["unreachable", "timeout", "registry", "containerd"].includes(e.kind);
   return e instanceof ContainerdError && e.unavailable;
 }
+
+/** The definitions of the services {@linkcode driverServices} implements, in its order. */
+export const DRIVER_SERVICE_DEFINITIONS: grpc.ServiceDefinition[] = [BasePluginService, DriverService];
 
 /** The BasePlugin and Driver services bound to one {@linkcode Driver}. */
 export function driverServices(d: Driver): Service[] {

@@ -11,8 +11,12 @@ import type { Containerd } from "../containerd/connection.ts";
 import { getVersion } from "../containerd/version.ts";
 import { PLUGIN_COMMIT, PLUGIN_VERSION } from "../version.ts";
 
-/** How often the fingerprint stream re-checks containerd. */
-export const FINGERPRINT_PERIOD_MS = 5000;
+/**
+ * How often the fingerprint stream re-checks a healthy containerd. Losing containerd is seen at once
+ * without it (the driver's containerd event stream breaks and wakes the fingerprint loop); the period
+ * only bounds how stale the version attributes may be, and each check wakes an idle plugin.
+ */
+export const FINGERPRINT_PERIOD_MS = 30_000;
 
 function str(v: string): Attribute {
   return { value: { $case: "stringVal", value: v }, unit: "" };

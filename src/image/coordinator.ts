@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { compactHeapSoon } from "../util/heap.ts";
 import type { Containerd } from "../containerd/connection.ts";
 import { deleteImage, getImage } from "../containerd/images.ts";
 import type { Logger } from "../log/hclog.ts";
@@ -213,6 +214,8 @@ export class ImageCoordinator {
     const inflight: InFlight = { promise, controller, waiters: 0, listeners };
     promise.finally(() => {
       if (e.pull === inflight) e.pull = undefined;
+      // The pull's garbage (manifests, buffers, gRPC writes) is freed now, not when V8 gets to it.
+      compactHeapSoon();
     }).catch(() => {});
     this.#log.info("pulling image", { ref: name });
     return inflight;

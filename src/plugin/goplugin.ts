@@ -65,6 +65,42 @@ export interface Service {
   implementation: any;
 }
 
+/**
+ * Services whose implementations come later: registered at once (so the server can listen and the
+ * handshake line go out), each call waiting for `ready`. A call made before then is answered as soon as
+ * the implementations are there; if they never come, with INTERNAL and the reason.
+ *
+ * @example
+ * ```ts ignore
+ * const services = deferServices([DriverService], makeDriver().then(driverServices));
+ * ```
+ */
+export function deferServices(definitions: grpc.ServiceDefinition[], ready: Promise<Service[]>): Service[] {
+  ready.catch(() => {}); // answered per call
+  return definitions.map((definition) => {
+    const implementation = Object.fromEntries(
+      Object.entries(definition).map(([name, method]) => {
+        // deno-lint-ignore no-explicit-any -- grpc-js handlers: (call, callback) or (call)
+        const handler = async (call: any, callback?: grpc.sendUnaryData<unknown>) => {
+          let impl;
+          try {
+            impl = (await ready).find((s) => s.definition === definition)?.implementation;
+            if (!impl) throw new Error(`no implementation of ${method.path}`);
+          } catch (e) {
+            const err = { code: grpc.status.INTERNAL, details: `plugin not ready: ${(e as Error).message}` };
+            if (callback) callback(err);
+            else call.destroy(Object.assign(new Error(err.details), err));
+            return;
+          }
+          return callback ? impl[name](call, callback) : impl[name](call);
+        };
+        return [name, handler];
+      }),
+    );
+    return { definition, implementation };
+  });
+}
+
 /** A running plugin server. */
 export interface PluginServer {
   /** The socket path announced in the handshake line. */

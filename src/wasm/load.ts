@@ -29,6 +29,11 @@ export interface WasmOrigin {
 }
 
 const instances = new Map<WasmModuleName, WebAssembly.Instance>();
+/**
+ * Bumped whenever {@linkcode initWasm} replaces instances: a wrapper that cached an instance checks this
+ * number (cheap on every call) instead of looking its instance up again.
+ */
+export let wasmGeneration = 0;
 const origins = new Map<WasmModuleName, WasmOrigin>();
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
@@ -69,6 +74,7 @@ export async function initWasm(
     const { instance } = await WebAssembly.instantiate(m.bytes, {});
     instances.set(name, instance);
     origins.set(name, { source: m.source, bytes: m.bytes.byteLength });
+    wasmGeneration++;
   }
 }
 

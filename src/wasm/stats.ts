@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { wasmInstance } from "./load.ts";
+import { wasmGeneration, wasmInstance } from "./load.ts";
 
 /** One cgroup sample in nanoseconds and bytes (0 for what the cgroup version does not report). */
 export interface StatsSample {
@@ -99,18 +99,25 @@ interface StatsExports {
 }
 
 let bound: WebAssembly.Instance | undefined;
+let boundGeneration = -1;
 let ex: StatsExports;
 let area: Float64Array;
 
 function bind(): void {
+  // Per call: one number compared (the stats of every task of every tick come through here).
+  if (boundGeneration === wasmGeneration) return;
   const inst = wasmInstance("stats");
-  if (inst === bound) return;
+  if (inst === bound) {
+    boundGeneration = wasmGeneration;
+    return;
+  }
   ex = inst.exports as unknown as StatsExports;
   if (ex.layout() !== ((SAMPLE_LEN << 8) | RESULT_LEN)) {
     throw new Error("wasm/stats.wasm was built for another sample layout than src/wasm/stats.ts; rebuild it");
   }
   area = new Float64Array(ex.memory.buffer, ex.buffer(), 2 * SAMPLE_LEN + RESULT_LEN);
   bound = inst;
+  boundGeneration = wasmGeneration;
 }
 
 // Field by field, in SAMPLE_FIELDS order: for 14 numbers this beats any loop over names.

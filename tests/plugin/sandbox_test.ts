@@ -2,7 +2,7 @@
 // running plugin got, and the README's table are all checked against it here: any of them drifting fails.
 import { assert, assertEquals } from "../harness/assert.ts";
 import { cmdline, PLUGIN_BIN, ROOT, startPlugin } from "../harness/plugin.ts";
-import { permissionFlags, permissionTable } from "../../src/driver/sandbox.ts";
+import { permissionFlags, permissionTable, RUNTIME_ENV, v8FlagsArg } from "../../src/driver/sandbox.ts";
 import { fillLauncher, markedSandboxTable } from "../../scripts/sandbox.ts";
 
 /** deno fmt aligns Markdown tables: compare cell by cell. */
@@ -28,7 +28,7 @@ Deno.test("the built launcher is the template filled from the sandbox definition
   assertEquals(built, fillLauncher(template));
 });
 
-Deno.test("a running plugin's deno command line carries exactly the definition's flags", async () => {
+Deno.test("a running plugin's deno command line carries exactly the definition's flags (permissions, V8)", async () => {
   const extra = ["/srv/cdrv-extra-a", "/srv/cdrv-extra-b"];
   const p = await startPlugin({
     env: { CONTAINERD_DRIVER_EXTRA_PATHS: extra.join(":"), CONTAINERD_DRIVER_CREDENTIAL_HELPERS: "pass" },
@@ -38,6 +38,13 @@ Deno.test("a running plugin's deno command line carries exactly the definition's
     const flags = argv.filter((a) => a.startsWith("--allow-"));
     const socketDir = p.socketPath.slice(0, p.socketPath.lastIndexOf("/"));
     assertEquals(flags, permissionFlags({ socketDir, extraPaths: extra, credentialHelpers: ["pass"] }));
+    assertEquals(argv.filter((a) => a.startsWith("--v8-flags")), [v8FlagsArg()]);
+    const environ = new TextDecoder().decode(
+      (await new Deno.Command("cat", { args: [`/proc/${p.pid}/environ`], stdout: "piped" }).output()).stdout,
+    ).split("\0");
+    for (const e of RUNTIME_ENV) {
+      assert(environ.includes(`${e.name}=${e.value}`), `plugin runs without ${e.name}`);
+    }
   } finally {
     await p.close();
   }
@@ -58,7 +65,10 @@ Deno.test("the deno compile flags build.sh uses are the definition's", async () 
     stdout: "piped",
   }).output();
   const flags = new TextDecoder().decode(out.stdout).trim().split("\n");
-  assertEquals(flags, permissionFlags({ socketDir: "/run/containerd-driver", credentialHelpers: ["pass"] }));
+  assertEquals(flags, [
+    ...permissionFlags({ socketDir: "/run/containerd-driver", credentialHelpers: ["pass"] }),
+    v8FlagsArg(),
+  ]);
   const build = await Deno.readTextFile(`${ROOT}/scripts/build.sh`);
   assert(
     /sandbox compile-flags /.test(build) && /"\$\{COMPILE_FLAGS\[@\]\}" mod\.ts/.test(build),

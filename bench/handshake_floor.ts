@@ -1,0 +1,23 @@
+/**
+ * The handshake floor: a bare grpc-js server in Deno that listens on a unix socket and prints a go-plugin
+ * handshake line, nothing else. bench/suite.ts runs it interleaved with the plugin: the plugin's handshake
+ * time minus this one is what the plugin's own code costs before it can answer.
+ *
+ *   deno run --allow-read --allow-write --allow-env bench/handshake_floor.ts   (PLUGIN_UNIX_SOCKET_DIR set)
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+
+const dir = Deno.env.get("PLUGIN_UNIX_SOCKET_DIR") ?? "/tmp";
+const path = `${dir}/floor-${Deno.pid}.sock`;
+const server = new grpc.Server();
+server.bindAsync(`unix://${path}`, grpc.ServerCredentials.createInsecure(), (err) => {
+  if (err) throw err;
+  console.log(`1|2|unix|${path}|grpc`);
+});
+Deno.addSignalListener("SIGTERM", () => {
+  server.forceShutdown();
+  Deno.removeSync(path);
+  Deno.exit(0);
+});
