@@ -35,6 +35,13 @@ export const TARGETS: Target[] = [
     cmp: "<=",
   },
   {
+    key: "pull_ratio_vs_ctr_containerd2",
+    label: "cold pull vs `ctr image pull`, containerd 2.x (median)",
+    unit: "×",
+    target: 1.2,
+    cmp: "<=",
+  },
+  {
     key: "stop_after_exit_ms",
     label: "StopTask after the task exits on SIGTERM",
     unit: "ms",

@@ -9,6 +9,7 @@ import type * as grpc from "@grpc/grpc-js";
 import { call, PLUGIN_BIN, startPlugin } from "../tests/harness/plugin.ts";
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../src/plugin/goplugin.ts";
 import { CTD_DIR, CTD_SOCK, purgeNamespace, REGISTRY } from "../tests/harness/driver.ts";
+import { libCall } from "../tests/harness/services.ts";
 import { nomadJobs } from "./nomad_bench.ts";
 import { Containerd } from "../src/containerd/connection.ts";
 import { METRICS_CHUNK, taskMetrics } from "../src/containerd/tasks.ts";
@@ -283,30 +284,54 @@ export async function startAndStop(r: BenchResults, d: Driver, runs = 30, stops 
   }
 }
 
-/** bench/pull.ts as a subprocess against our services; parses its ratio. */
-export async function pull(r: BenchResults, runs = 5): Promise<void> {
+/** bench/pull.ts as a subprocess; parses its medians. `env` picks its services (ours, or its own). */
+async function pullRun(runs: number, env: Record<string, string>): Promise<{ ours: number; ctr: number }> {
   const out = await timed(Deno.execPath(), [
     "run",
     "-A",
     new URL("./pull.ts", import.meta.url).pathname,
     "--runs",
     String(runs),
-  ], {
-    CDRV_TEST_CONTAINERD_SOCK: CTD_SOCK,
-    CDRV_TEST_REGISTRY_PLAIN: REGISTRY,
-  });
-  const ratio = out.stdout.match(/ratio ours\/ctr = ([\d.]+)/);
-  if (!ratio) throw new Error(`bench/pull.ts printed no ratio:\n${out.stdout}`);
+  ], env);
   const med = (who: string) => Number(out.stdout.match(new RegExp(`${who}:.*median (\\d+)`))?.[1]);
-  const exact = med("ours") / med("ctr");
-  r.figures.pull_ratio_vs_ctr = Number.isFinite(exact) ? round(exact, 3) : Number(ratio[1]);
+  const m = { ours: med("ours"), ctr: med("ctr") };
+  if (!Number.isFinite(m.ours) || !Number.isFinite(m.ctr)) {
+    throw new Error(`bench/pull.ts printed no medians:\n${out.stdout}`);
+  }
+  return m;
+}
+
+/**
+ * Cold pull vs `ctr image pull`: on the run's containerd (the host's 1.6), then on a containerd 2.x of
+ * its own (the modern stack of scripts/lib/stack.sh first on PATH; its own registry on CDRV_BENCH_PORT).
+ */
+export async function pull(r: BenchResults, runs = 5): Promise<void> {
+  const m1 = await pullRun(runs, { CDRV_TEST_CONTAINERD_SOCK: CTD_SOCK, CDRV_TEST_REGISTRY_PLAIN: REGISTRY });
+  r.figures.pull_ratio_vs_ctr = round(m1.ours / m1.ctr, 3);
   r.details.pull = {
     runs,
     image: `${REGISTRY}/cdrv/redis:1`,
-    ours_median_ms: med("ours"),
-    ctr_median_ms: med("ctr"),
+    ours_median_ms: m1.ours,
+    ctr_median_ms: m1.ctr,
   };
   log(`pull: ratio ${r.figures.pull_ratio_vs_ctr}`);
+
+  const bin = (await libCall("stack", "cdrv_stack_bin")).trim();
+  const version = await timed(`${bin}/containerd`, ["--version"]).catch(() => undefined);
+  if (!version) throw new Error(`no containerd 2.x in ${bin}: scripts/setup.sh builds it`);
+  const m2 = await pullRun(runs, {
+    PATH: `${bin}:${Deno.env.get("PATH")}`,
+    CDRV_TEST_CONTAINERD_SOCK: "",
+    CDRV_TEST_REGISTRY_PLAIN: "",
+  });
+  r.figures.pull_ratio_vs_ctr_containerd2 = round(m2.ours / m2.ctr, 3);
+  r.details.pull_containerd2 = {
+    runs,
+    containerd: version.stdout.trim().split(" ")[2],
+    ours_median_ms: m2.ours,
+    ctr_median_ms: m2.ctr,
+  };
+  log(`pull on containerd 2.x: ratio ${r.figures.pull_ratio_vs_ctr_containerd2}`);
 }
 
 /**

@@ -6,6 +6,9 @@
 #   runc                                       github.com/opencontainers/runc v$RUNC_VERSION (-tags seccomp, cgo)
 CDRV_STACK_DIR=$CDRV_CACHE/stack/containerd-$CONTAINERD2_VERSION-runc-$RUNC_VERSION
 
+# cdrv_stack_bin: the directory of the binaries (put it first on PATH to use them).
+cdrv_stack_bin() { printf '%s\n' "$CDRV_STACK_DIR/bin"; }
+
 # True when every binary is there and reports the pinned version.
 _cdrv_stack_ok() {
   local b=$CDRV_STACK_DIR/bin
