@@ -28,6 +28,7 @@ import { buildSpec, checkSpecInput } from "../spec/build.ts";
 import { containerLabels } from "../spec/labels.ts";
 import { hostnameFile, hostsFile, resolvConf } from "../spec/files.ts";
 import { specJson } from "../spec/oci.ts";
+import { nomadCgroup, taskCgroupsPath } from "../spec/cgroups.ts";
 import { effectiveUser, resolveUser } from "../spec/opts/user.ts";
 import { resolveGroups } from "../spec/opts/groups.ts";
 import { loadArchive, LoadError } from "../image/load.ts";
@@ -44,6 +45,7 @@ import { readImageFile } from "./user.ts";
 import { allHostDevices, checkHostFile, statDevices } from "./devices.ts";
 import { confined, labelRootfsMounts, relabelPlan, taskSelinux } from "../spec/selinux.ts";
 import { relabel, type Selinux } from "./selinux.ts";
+import { checkRuntime, chooseRuntime, type RuntimeChoice, shimError } from "./runtime.ts";
 
 /** What starting a task needs from the driver. */
 export interface StartContext {
@@ -96,6 +98,10 @@ interface Start {
   confine: boolean;
   /** the allocation's MCS level, held from completeInput on */
   selinuxLevel?: string;
+  /** the runtime (shim) and the option that chose it */
+  runtime: RuntimeChoice;
+  /** containerd's version, for errors */
+  containerdVersion: string;
   undo: Undo;
 }
 
@@ -126,7 +132,7 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
  * 1. Everything the user wrote is validated before anything is created: the task config, the image
  * reference, the seccomp profile file, devices, and every option and combination the spec can judge
  * without the image (the image's own part is judged by buildSpec later); system paths a label would
- * relabel too.
+ * relabel too; a runtime the daemon's containerd version removed.
  */
 async function prepare(ctx: StartContext, cfg: NomadTaskConfig): Promise<Start> {
   const { config } = ctx;
@@ -156,14 +162,29 @@ async function prepare(ctx: StartContext, cfg: NomadTaskConfig): Promise<Start> 
     seccompProfile: await readSeccompProfile(task.seccompProfile, nomad.dirs.task),
     devices: await statDevices(wantedDevicePaths({ task, nomad }), "devices"),
     hostDevices: task.privileged && config.allowPrivileged ? await allHostDevices() : undefined,
-    // As containerd's default spec: grouped by namespace, so two namespaces never share a cgroup.
-    cgroupsPath: `/${config.namespace}/${cid}`,
+    // Nomad's own cgroup for the task on v2, else as containerd's default spec: grouped by namespace.
+    cgroupsPath: taskCgroupsPath(ctx.host, config.namespace, cid, nomad.resources.cpusetCgroup ?? ""),
     selinux: ctx.selinux.enabled ? taskSelinux(ctx.selinux.contexts, confine ? "s0" : undefined) : undefined,
   };
   checkSpecInput(input);
   relabelPlan(input);
+  const runtime = chooseRuntime(task.runtime, config.runtime);
+  const containerdVersion = await checkRuntime(ctx.conn, runtime);
   const log = ctx.logger.with({ task_id: cfg.id });
-  return { ctx, cfg, log, task, nomad, cid, ref, input, confine, undo: new Undo() };
+  return {
+    ctx,
+    cfg,
+    log,
+    task,
+    nomad,
+    cid,
+    ref,
+    input,
+    confine,
+    runtime,
+    containerdVersion,
+    undo: new Undo(),
+  };
 }
 
 /** `seccomp_profile`: the JSON file, relative to the task dir unless absolute; undefined when not set. */
@@ -244,12 +265,16 @@ async function createInContainerd(s: Start, image: ImageInfo): Promise<void> {
       spec: specJson(spec),
       snapshotter,
       snapshotKey: cid,
-      runtime: s.task.runtime || config.runtime,
+      runtime: s.runtime.name,
     }, {});
     undo.push("delete container", () => deleteContainer(conn, cid));
     // A confined task sees its rootfs with its mount label: the snapshot's files carry the runtime's.
     const rootfs = spec.linux.mountLabel ? labelRootfsMounts(mounts, spec.linux.mountLabel) : mounts;
-    await createTask(conn, cid, rootfs, { stdout: cfg.stdoutPath, stderr: cfg.stderrPath });
+    try {
+      await createTask(conn, cid, rootfs, { stdout: cfg.stdoutPath, stderr: cfg.stderrPath });
+    } catch (e) {
+      throw shimError(e, s.runtime, s.containerdVersion);
+    }
     undo.push("delete task", () => deleteTask(conn, cid));
   } finally {
     await deleteLease(conn, lease).catch(() => {});
@@ -288,6 +313,9 @@ async function launch(s: Start, image: ImageInfo): Promise<TaskHandle> {
     startedAtMs: Date.now(),
     ...(config.gc.container ? {} : { keepContainer: true }),
     ...(s.selinuxLevel ? { selinuxLevel: s.selinuxLevel } : {}),
+    ...(nomadCgroup(ctx.host, s.nomad.resources.cpusetCgroup ?? "")
+      ? { nomadCgroup: s.nomad.resources.cpusetCgroup }
+      : {}),
   };
   const handle = new TaskHandle(cfg.id, state, cfg, ctx.conn, s.log);
   await handle.recordOomBaseline();
