@@ -16,15 +16,19 @@ import { makeTask, type PreparedTask } from "../harness/task.ts";
 import { waitFor } from "../harness/services.ts";
 import type { ExecTaskResponse, TaskStatsResponse } from "../../src/gen/nomad/driver.ts";
 import { call } from "../harness/plugin.ts";
-import { sh } from "./v2.ts";
+import { requireCgroupV2, sh } from "./v2.ts";
 
 /** Fails unless `text` holds `part`, showing both. */
 function assertStringIncludes(text: string, part: string): void {
   assert(text.includes(part), `expected ${JSON.stringify(part)} in: ${text}`);
 }
 
-/** The daemon's version (ctr version's Server part); fails unless it is 2.x. */
+/**
+ * The daemon's version (ctr version's Server part); fails unless it is 2.x on a cgroup v2 host (on v1,
+ * containerd 2.2+ itself records a cgroup-v1 deprecation, which is not ours).
+ */
 async function requireContainerd2(): Promise<string> {
+  await requireCgroupV2();
   const out = await sh("ctr", "--address", CTD_SOCK, "version");
   const server = /Server:[\s\S]*?Version:\s*(\S+)/.exec(out)?.[1] ?? "";
   const client = /Client:[\s\S]*?Version:\s*(\S+)/.exec(out)?.[1] ?? "";

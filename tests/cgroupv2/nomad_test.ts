@@ -130,10 +130,14 @@ Deno.test({
             async () => JSON.stringify(cores(await allowed(pid))) === JSON.stringify(pool),
             wait,
           );
-          assertEquals(cores(await cgRead(scope, "cpuset.cpus.effective")), pool);
+          assertEquals(
+            cores(await cgRead(scope, "cpuset.cpus.effective")),
+            pool,
+            "shared's effective cpuset",
+          );
           const ppid = await pidOf(namespace, "p", pinned.ID);
           const pscope = `/nomad.slice/${pinned.ID}.p.scope`;
-          assertEquals(await cgroupOf(ppid), pscope);
+          assertEquals(await cgroupOf(ppid), pscope, "pinned's cgroup");
           const pinnedWrote = await cgRead(pscope, "cpuset.cpus");
           console.log(
             `pinned reserved ${reserved}: shared now "${await cgRead(
@@ -142,21 +146,27 @@ Deno.test({
             )}" (allowed ${await allowed(pid)}), ` +
               `pinned scope "${pinnedWrote}" (allowed ${await allowed(ppid)})`,
           );
-          assertEquals(await allowed(ppid), await cgRead(pscope, "cpuset.cpus.effective"));
+          const peff = await cgRead(pscope, "cpuset.cpus.effective");
+          assertEquals(await allowed(ppid), peff, "pinned: its CPUs vs its scope's cpuset.cpus.effective");
           assert(
             cores(pinnedWrote).includes(reserved[0]),
             `pinned's cpuset ${pinnedWrote} lacks its core ${reserved}`,
           );
 
-          assertEquals((await agent.cli("job", "stop", "pinned")).code, 0);
+          const stop = await agent.cli("job", "stop", "-detach", "pinned");
+          assertEquals(stop.code, 0, `nomad job stop pinned: ${stop.stderr}${stop.stdout}`);
           await agent.waitAlloc("pinned", "complete", wait);
           await waitFor("the pinned scope to be gone", async () => !(await cgExists(pscope)), wait);
           await waitFor("the shared task's CPUs back to all", async () => (await allowed(pid)) === all, wait);
+          console.log(
+            `pinned stopped: shared "${await cgRead(scope, "cpuset.cpus")}" (allowed ${await allowed(pid)})`,
+          );
         },
       );
 
       await t.step("the job stops: its container and Nomad's scope are gone", async () => {
-        assertEquals((await agent.cli("job", "stop", "shared")).code, 0);
+        const stop = await agent.cli("job", "stop", "-detach", "shared");
+        assertEquals(stop.code, 0, `nomad job stop shared: ${stop.stderr}${stop.stdout}`);
         await agent.waitAlloc("shared", "complete", wait);
         await waitFor("the scope to be gone", async () => !(await cgExists(scope)), wait);
         const left = (await ctrIn(CTD_SOCK, namespace, "containers", "ls", "-q")).trim();
