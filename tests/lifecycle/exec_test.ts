@@ -2,7 +2,7 @@
 // stdin, a tty whose resize reaches the exec's own pty, and no FIFO left afterwards.
 import { assert, assertEquals, assertMatch } from "../harness/assert.ts";
 import { BUSYBOX, purgeNamespace, startDriver } from "../harness/driver.ts";
-import { call } from "../harness/plugin.ts";
+import { call, SLOW_FACTOR } from "../harness/plugin.ts";
 import { makeTask } from "../harness/task.ts";
 import { shortTempDir, waitFor } from "../harness/services.ts";
 import type { ExecTaskResponse, ExecTaskStreamingResponse } from "../../src/gen/nomad/driver.ts";
@@ -311,12 +311,14 @@ Deno.test("exec: 40 execs waiting for output at once leave the plugin responsive
     await d.start(t.config);
     const id = t.config.id;
     const N = 40;
-    // Each exec prints, then stays silent for 4 s: its output FIFOs wait with nothing to read.
+    // Each exec prints, then stays silent for 4 s: its output FIFOs wait with nothing to read. (Where
+    // everything is slower, CDRV_TEST_SLOW_FACTOR stretches the silence, the wait and the bound alike.)
+    const silent = 4 * SLOW_FACTOR;
     const sessions = Array.from(
       { length: N },
-      (_, i) => streamOnce(d, id, ["/bin/sh", "-c", `echo start-${i}; sleep 4; echo end-${i} >&2`]),
+      (_, i) => streamOnce(d, id, ["/bin/sh", "-c", `echo start-${i}; sleep ${silent}; echo end-${i} >&2`]),
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 1500 * SLOW_FACTOR));
     // The FIFO check below sees them while they run (so its empty answer at the end means something).
     const during = await fifoDirs(sockDir);
     assert(during.length >= N, `only ${during.length} exec FIFO dirs seen while ${N} execs run`);
@@ -334,7 +336,10 @@ Deno.test("exec: 40 execs waiting for output at once leave the plugin responsive
     for (const [i, s] of ends.entries()) {
       assertEquals([s.error, s.exit, s.out], [undefined, 0, `start-${i}\nend-${i}\n`], `exec ${i}`);
     }
-    assert(ms < 4000, `ExecTask took ${ms} ms while the others waited: the plugin's file I/O stalled`);
+    assert(
+      ms < silent * 1000,
+      `ExecTask took ${ms} ms while the others waited: the plugin's file I/O stalled`,
+    );
     assertEquals(await fifoDirs(sockDir), [], "exec FIFOs left behind");
     await d.destroy(id, true);
   } finally {
