@@ -90,8 +90,12 @@ Deno.test("cgroup v2 stats: a busy loop's CPU percent within 5 points of cpu.sta
       `TaskStats say ${driver.toFixed(1)} %, the cgroup ${truth.toFixed(1)} %`,
     );
     const cpu = samples.at(-1)!.aggResourceUsage!.cpu!;
-    assert(cpu.userMode + cpu.systemMode > 0.8 * cpu.percent, JSON.stringify(cpu));
-    assert(cpu.totalTicks > 0);
+    const shown = `user ${cpu.userMode.toFixed(1)} %, system ${cpu.systemMode.toFixed(1)} %, total ${
+      cpu.percent.toFixed(1)
+    } %, ticks ${cpu.totalTicks.toFixed(0)}`;
+    console.log(`last sample: ${shown}`);
+    assert(cpu.userMode + cpu.systemMode > 0.8 * cpu.percent, shown);
+    assert(cpu.totalTicks > 0, shown);
   });
 });
 
