@@ -3,8 +3,8 @@
  * gone. runc removes a container's cgroup when the task is deleted, Nomad's too; but Nomad's client waits
  * for that cgroup to exist before it starts the task again in the same allocation (a restart), and only
  * makes it when an allocation is added. So, as Nomad's exec driver does (its `resetCgroup`), DestroyTask
- * makes it again, empty; Nomad removes it when the allocation ends (it removes its scopes that hold no
- * process). Deno touches nothing under /sys without its all-permissions flag: mkdir(1), allowed by name in
+ * makes it again, empty, and so does a failed StartTask (runc removes the cgroup of a failed create too);
+ * Nomad removes it when the allocation ends (it removes its scopes that hold no process). Deno touches nothing under /sys without its all-permissions flag: mkdir(1), allowed by name in
  * the launcher, makes it.
  *
  * @module

@@ -46,6 +46,7 @@ import { allHostDevices, checkHostFile, statDevices } from "./devices.ts";
 import { confined, labelRootfsMounts, relabelPlan, taskSelinux } from "../spec/selinux.ts";
 import { relabel, type Selinux } from "./selinux.ts";
 import { checkRuntime, chooseRuntime, type RuntimeChoice, shimError } from "./runtime.ts";
+import { restoreNomadCgroup } from "./cgroup.ts";
 
 /** What starting a task needs from the driver. */
 export interface StartContext {
@@ -119,6 +120,9 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
     return await launch(s, image);
   } catch (e) {
     await s.undo.run(s.log);
+    // runc removes the cgroup of a failed create or a deleted task, Nomad's too: Nomad's next try waits for it.
+    const scope = nomadCgroupPath(s);
+    if (scope) await restoreNomadCgroup(scope, s.log);
     if (e instanceof ContainerdError && e.alreadyExists) {
       throw new Error(
         `container ${s.cid} already exists in namespace "${ctx.config.namespace}"; is another agent using it?`,
@@ -298,6 +302,12 @@ async function resolveImageUser(s: Start, mounts: Mount[]): Promise<void> {
   }
 }
 
+/** The absolute path of the cgroup Nomad made for the task, when the container runs in it (cgroup v2). */
+function nomadCgroupPath(s: Start): string | undefined {
+  const given = s.nomad.resources.cpusetCgroup ?? "";
+  return nomadCgroup(s.ctx.host, given) ? given : undefined;
+}
+
 /** 7. The handle (its wait loop follows the task from before the start, so no exit is missed), then start. */
 async function launch(s: Start, image: ImageInfo): Promise<TaskHandle> {
   const { ctx, cfg, cid } = s;
@@ -313,9 +323,7 @@ async function launch(s: Start, image: ImageInfo): Promise<TaskHandle> {
     startedAtMs: Date.now(),
     ...(config.gc.container ? {} : { keepContainer: true }),
     ...(s.selinuxLevel ? { selinuxLevel: s.selinuxLevel } : {}),
-    ...(nomadCgroup(ctx.host, s.nomad.resources.cpusetCgroup ?? "")
-      ? { nomadCgroup: s.nomad.resources.cpusetCgroup }
-      : {}),
+    ...(nomadCgroupPath(s) ? { nomadCgroup: nomadCgroupPath(s) } : {}),
   };
   const handle = new TaskHandle(cfg.id, state, cfg, ctx.conn, s.log);
   await handle.recordOomBaseline();

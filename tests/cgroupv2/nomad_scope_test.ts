@@ -4,7 +4,8 @@
 // cgroup), with the task's limits written there and Nomad's cpuset left as Nomad wrote it (and followed when
 // Nomad rewrites it); exec runs there too. After a plugin restart RecoverTask keeps it; DestroyTask leaves
 // the scope made again, empty, as Nomad's exec driver does (runc removed the old one: Nomad's cpuset is
-// gone from it), for a restart in the same allocation; Nomad then removes it with nothing left inside.
+// gone from it), for a restart in the same allocation; Nomad then removes it with nothing left inside. A start
+// that fails in the runtime leaves it there too.
 import { cpus } from "node:os";
 import { assert, assertEquals } from "../harness/assert.ts";
 import { BUSYBOX, purgeNamespace, startDriver, type TestDriver } from "../harness/driver.ts";
@@ -120,6 +121,29 @@ Deno.test("cgroup v2: the container runs in the cgroup Nomad made for the task (
         assertEquals(await cgRead(scope, "cpuset.cpus"), "");
         // Nomad removes it when the allocation ends: nothing is left inside.
         await sh("rmdir", `${CGROUP_ROOT}${scope}`);
+      },
+    );
+
+    await t.step(
+      "a start that fails in the runtime leaves the scope there for Nomad's next try",
+      async () => {
+        const bad = await makeTask({ config: { image: BUSYBOX, command: "/cdrv-no-such-binary" } });
+        const badScope = `${slice}/${bad.config.allocId}.${bad.config.name}.scope`;
+        try {
+          await sh("mkdir", `${CGROUP_ROOT}${badScope}`);
+          bad.config.resources!.linuxResources!.cpusetCgroup = `${CGROUP_ROOT}${badScope}`;
+          const err = await d!.start(bad.config).then(() => undefined, (e: Error) => e);
+          console.log(`failed start: ${err?.message}`);
+          assert(err, "a task with a missing binary started");
+          assert(
+            await cgExists(badScope),
+            "the scope is gone after a failed start: Nomad's restart would wait forever",
+          );
+          assertEquals(await cgRead(badScope, "cgroup.procs"), "");
+        } finally {
+          await bad.cleanup();
+          await sh("rmdir", `${CGROUP_ROOT}${badScope}`).catch(() => {});
+        }
       },
     );
   } finally {
