@@ -21,6 +21,7 @@ import { decodeMetrics } from "../containerd/metrics.ts";
 import { statsDelta, type StatsResult, type StatsSample } from "../wasm/stats.ts";
 import type { Logger } from "../log/hclog.ts";
 import { sleep } from "../util/sleep.ts";
+import { restoreNomadCgroup } from "./cgroup.ts";
 
 /** How a task ended, as Nomad's ExitResult wants it. */
 export interface Exit {
@@ -46,6 +47,11 @@ export interface DriverState {
   keepContainer?: boolean;
   /** the MCS level of a task confined by SELinux ("s0:c12,c700"), its allocation's; held until DestroyTask */
   selinuxLevel?: string;
+  /**
+   * the absolute path of the cgroup Nomad made for the task (cgroup v2), when the container runs in it:
+   * made again after DestroyTask (src/driver/cgroup.ts)
+   */
+  nomadCgroup?: string;
 }
 
 /** Label of containers started with gc.container = false (kept after DestroyTask). */
@@ -252,6 +258,7 @@ export class TaskHandle {
     this.#destroyed = true;
     this.#stop.abort();
     await deleteTask(this.conn, this.containerId);
+    if (this.state.nomadCgroup) await restoreNomadCgroup(this.state.nomadCgroup, this.logger);
     if (this.state.keepContainer) {
       this.logger.info("container kept for inspection (gc.container = false)", {
         container: this.containerId,

@@ -28,6 +28,7 @@ import { buildSpec, checkSpecInput } from "../spec/build.ts";
 import { containerLabels } from "../spec/labels.ts";
 import { hostnameFile, hostsFile, resolvConf } from "../spec/files.ts";
 import { specJson } from "../spec/oci.ts";
+import { nomadCgroup, taskCgroupsPath } from "../spec/cgroups.ts";
 import { effectiveUser, resolveUser } from "../spec/opts/user.ts";
 import { resolveGroups } from "../spec/opts/groups.ts";
 import { loadArchive, LoadError } from "../image/load.ts";
@@ -44,6 +45,8 @@ import { readImageFile } from "./user.ts";
 import { allHostDevices, checkHostFile, statDevices } from "./devices.ts";
 import { confined, labelRootfsMounts, relabelPlan, taskSelinux } from "../spec/selinux.ts";
 import { relabel, type Selinux } from "./selinux.ts";
+import { checkRuntime, chooseRuntime, type RuntimeChoice, shimError } from "./runtime.ts";
+import { restoreNomadCgroup } from "./cgroup.ts";
 
 /** What starting a task needs from the driver. */
 export interface StartContext {
@@ -96,6 +99,10 @@ interface Start {
   confine: boolean;
   /** the allocation's MCS level, held from completeInput on */
   selinuxLevel?: string;
+  /** the runtime (shim) and the option that chose it */
+  runtime: RuntimeChoice;
+  /** containerd's version, for errors */
+  containerdVersion: string;
   undo: Undo;
 }
 
@@ -113,6 +120,9 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
     return await launch(s, image);
   } catch (e) {
     await s.undo.run(s.log);
+    // runc removes the cgroup of a failed create or a deleted task, Nomad's too: Nomad's next try waits for it.
+    const scope = nomadCgroupPath(s);
+    if (scope) await restoreNomadCgroup(scope, s.log);
     if (e instanceof ContainerdError && e.alreadyExists) {
       throw new Error(
         `container ${s.cid} already exists in namespace "${ctx.config.namespace}"; is another agent using it?`,
@@ -126,7 +136,7 @@ export async function startNomadTask(ctx: StartContext, cfg: NomadTaskConfig): P
  * 1. Everything the user wrote is validated before anything is created: the task config, the image
  * reference, the seccomp profile file, devices, and every option and combination the spec can judge
  * without the image (the image's own part is judged by buildSpec later); system paths a label would
- * relabel too.
+ * relabel too; a runtime the daemon's containerd version removed.
  */
 async function prepare(ctx: StartContext, cfg: NomadTaskConfig): Promise<Start> {
   const { config } = ctx;
@@ -156,14 +166,29 @@ async function prepare(ctx: StartContext, cfg: NomadTaskConfig): Promise<Start> 
     seccompProfile: await readSeccompProfile(task.seccompProfile, nomad.dirs.task),
     devices: await statDevices(wantedDevicePaths({ task, nomad }), "devices"),
     hostDevices: task.privileged && config.allowPrivileged ? await allHostDevices() : undefined,
-    // As containerd's default spec: grouped by namespace, so two namespaces never share a cgroup.
-    cgroupsPath: `/${config.namespace}/${cid}`,
+    // Nomad's own cgroup for the task on v2, else as containerd's default spec: grouped by namespace.
+    cgroupsPath: taskCgroupsPath(ctx.host, config.namespace, cid, nomad.resources.cpusetCgroup ?? ""),
     selinux: ctx.selinux.enabled ? taskSelinux(ctx.selinux.contexts, confine ? "s0" : undefined) : undefined,
   };
   checkSpecInput(input);
   relabelPlan(input);
+  const runtime = chooseRuntime(task.runtime, config.runtime);
+  const containerdVersion = await checkRuntime(ctx.conn, runtime);
   const log = ctx.logger.with({ task_id: cfg.id });
-  return { ctx, cfg, log, task, nomad, cid, ref, input, confine, undo: new Undo() };
+  return {
+    ctx,
+    cfg,
+    log,
+    task,
+    nomad,
+    cid,
+    ref,
+    input,
+    confine,
+    runtime,
+    containerdVersion,
+    undo: new Undo(),
+  };
 }
 
 /** `seccomp_profile`: the JSON file, relative to the task dir unless absolute; undefined when not set. */
@@ -236,9 +261,8 @@ async function createInContainerd(s: Start, image: ImageInfo): Promise<void> {
     const mounts = await prepareSnapshot(conn, snapshotter, cid, image.chainId, { lease });
     undo.push("remove snapshot", () => removeSnapshot(conn, snapshotter, cid));
     await resolveImageUser(s, mounts);
-    const runtime = s.task.runtime || config.runtime;
     const spec = buildSpec(input);
-    const annotations = config.runtimeOptions[runtime]?.annotations ?? {};
+    const annotations = config.runtimeOptions[s.runtime.name]?.annotations ?? {};
     if (Object.keys(annotations).length > 0) spec.annotations = { ...spec.annotations, ...annotations };
     await createContainer(conn, {
       id: cid,
@@ -247,13 +271,17 @@ async function createInContainerd(s: Start, image: ImageInfo): Promise<void> {
       spec: specJson(spec),
       snapshotter,
       snapshotKey: cid,
-      runtime,
-      runtimeOptions: config.runtimeOptions[runtime],
+      runtime: s.runtime.name,
+      runtimeOptions: config.runtimeOptions[s.runtime.name],
     }, {});
     undo.push("delete container", () => deleteContainer(conn, cid));
     // A confined task sees its rootfs with its mount label: the snapshot's files carry the runtime's.
     const rootfs = spec.linux.mountLabel ? labelRootfsMounts(mounts, spec.linux.mountLabel) : mounts;
-    await createTask(conn, cid, rootfs, { stdout: cfg.stdoutPath, stderr: cfg.stderrPath });
+    try {
+      await createTask(conn, cid, rootfs, { stdout: cfg.stdoutPath, stderr: cfg.stderrPath });
+    } catch (e) {
+      throw shimError(e, s.runtime, s.containerdVersion);
+    }
     undo.push("delete task", () => deleteTask(conn, cid));
   } finally {
     await deleteLease(conn, lease).catch(() => {});
@@ -277,6 +305,12 @@ async function resolveImageUser(s: Start, mounts: Mount[]): Promise<void> {
   }
 }
 
+/** The absolute path of the cgroup Nomad made for the task, when the container runs in it (cgroup v2). */
+function nomadCgroupPath(s: Start): string | undefined {
+  const given = s.nomad.resources.cpusetCgroup ?? "";
+  return nomadCgroup(s.ctx.host, given) ? given : undefined;
+}
+
 /** 7. The handle (its wait loop follows the task from before the start, so no exit is missed), then start. */
 async function launch(s: Start, image: ImageInfo): Promise<TaskHandle> {
   const { ctx, cfg, cid } = s;
@@ -292,6 +326,7 @@ async function launch(s: Start, image: ImageInfo): Promise<TaskHandle> {
     startedAtMs: Date.now(),
     ...(config.gc.container ? {} : { keepContainer: true }),
     ...(s.selinuxLevel ? { selinuxLevel: s.selinuxLevel } : {}),
+    ...(nomadCgroupPath(s) ? { nomadCgroup: nomadCgroupPath(s) } : {}),
   };
   const handle = new TaskHandle(cfg.id, state, cfg, ctx.conn, s.log);
   await handle.recordOomBaseline();

@@ -46,6 +46,7 @@ export function toNomadTask(c: NomadTaskConfig): NomadTask {
       memoryMb: Number(alloc?.memory?.memoryMb ?? 0n),
       memoryMaxMb: Number(alloc?.memory?.memoryMaxMb ?? 0n),
       cpusetCpus: lr?.cpusetCpus ?? "",
+      cpusetCgroup: lr?.cpusetCgroup ?? "",
       cpuPeriod: Number(lr?.cpuPeriod ?? 0n),
       cpuQuota: Number(lr?.cpuQuota ?? 0n),
       percentTicks: lr?.PercentTicks ?? 0,

@@ -79,6 +79,10 @@ export const SANDBOX: SandboxDefinition = {
     { name: "stat", why: "device nodes (Deno opens nothing under /dev with named permissions)" },
     { name: "ls", why: "device directories, for the same reason" },
     { name: "chcon", why: "SELinux relabelling of volumes (Deno cannot set security xattrs)" },
+    {
+      name: "mkdir",
+      why: "Nomad's cgroup v2 scope of a task again after runc removed it (as Nomad's exec driver)",
+    },
   ],
   sys: [
     { name: "osRelease", why: "kernel version in the fingerprint" },

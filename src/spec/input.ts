@@ -77,6 +77,11 @@ export interface NomadTask {
     memoryMaxMb: number;
     /** "0-1,3" or "" */
     cpusetCpus: string;
+    /**
+     * LinuxResources.CpusetCgroupPath: the absolute path of the cgroup Nomad's client made for the task
+     * (cgroup v2: /sys/fs/cgroup/nomad.slice/<alloc id>.<task>.scope), or ""
+     */
+    cpusetCgroup?: string;
     /** from Nomad's LinuxResources: CFS period/quota when Nomad computed them (0 otherwise) */
     cpuPeriod: number;
     cpuQuota: number;

@@ -93,6 +93,8 @@ export interface TaskOptions {
     cpuPeriod?: number;
     cpuQuota?: number;
     oomScoreAdj?: number;
+    /** LinuxResources.CpusetCgroupPath: the cgroup Nomad's client made for the task (cgroup v2) */
+    cpusetCgroup?: string;
   };
 }
 
@@ -154,7 +156,7 @@ export function nomadTaskConfig(o: TaskOptions, place: TaskPlace): TaskConfig {
         memoryLimitBytes: BigInt((o.memoryMb ?? 128) * 1024 * 1024),
         oomScoreAdj: BigInt(o.linux?.oomScoreAdj ?? 0),
         cpusetCpus: o.linux?.cpusetCpus ?? "",
-        cpusetCgroup: "",
+        cpusetCgroup: o.linux?.cpusetCgroup ?? "",
         PercentTicks: o.linux?.percentTicks ?? 0,
       },
       ports: [],

@@ -4,6 +4,8 @@
 import { assert, assertEquals, assertMatch } from "../harness/assert.ts";
 import { host, keyValues, specTest } from "./suite.ts";
 
+const cgroupV2 = (await host("stat", "-fc", "%T", "/sys/fs/cgroup")).trim() === "cgroup2fs";
+
 /** `/proc/self/mounts` lines by mount point: [fstype, options]. */
 function mountTable(text: string): Record<string, [string, string[]]> {
   const out: Record<string, [string, string[]]> = {};
@@ -156,7 +158,8 @@ specTest("spec: mounts and devices inside the container", async (s, t) => {
             "echo x >/dev/cdrv-null && echo null=written",
             "exec 4</dev/nomad-loop && echo loop=opened",
             "(exec 5>/dev/nomad-loop) 2>/dev/null || echo loop-write=refused",
-            "cat /sys/fs/cgroup/devices/devices.list | sed 's/^/rule /'",
+            // cgroup v1 lists the rules; v2 enforces them in an eBPF program (the opens above prove them)
+            "[ -e /sys/fs/cgroup/devices/devices.list ] && sed 's/^/rule /' /sys/fs/cgroup/devices/devices.list || true",
           ].join("\n"),
           {
             config: { devices: ["/dev/fuse", "/dev/null:/dev/cdrv-null:rw"] },
@@ -170,8 +173,10 @@ specTest("spec: mounts and devices inside the container", async (s, t) => {
         assertMatch(r.out, /^\/dev\/nomad-loop b\S+ 7,0$/m);
         const kv = keyValues(r.out);
         assertEquals([kv.fuse, kv.null, kv.loop, kv["loop-write"]], ["open", "written", "opened", "refused"]);
-        assertMatch(r.out, /^rule c 10:229 rwm$/m);
-        assertMatch(r.out, /^rule b 7:0 r$/m);
+        if (!cgroupV2) {
+          assertMatch(r.out, /^rule c 10:229 rwm$/m);
+          assertMatch(r.out, /^rule b 7:0 r$/m);
+        }
         // Without asking, the container has no /dev/fuse.
         const none = await s.sh("ls /dev/fuse 2>&1");
         assertMatch(none.out, /No such file or directory/);

@@ -107,7 +107,11 @@ specTest("podman and docker driver options inside the container", async (s, t) =
 
   await t.step("cgroupns: private shows its own cgroups as /; host shares the host's namespace", async () => {
     const hostNs = (await host("readlink", "/proc/self/ns/cgroup")).trim();
-    const script = "echo ns=$(readlink /proc/self/ns/cgroup)\ngrep -E ':(memory|pids):' /proc/self/cgroup";
+    const v2 = (await host("stat", "-fc", "%T", "/sys/fs/cgroup")).trim() === "cgroup2fs";
+    // v1: the memory and pids lines; v2: the one "0::" line
+    const script = `echo ns=$(readlink /proc/self/ns/cgroup)\ngrep -E '${
+      v2 ? "^0::" : ":(memory|pids):"
+    }' /proc/self/cgroup`;
     const priv = await s.sh(script, { config: { cgroupns: "private" } });
     assertEquals(priv.exit.exitCode, 0, priv.err);
     const hostMode = await s.sh(script, { config: { cgroupns: "host" } });
@@ -115,7 +119,6 @@ specTest("podman and docker driver options inside the container", async (s, t) =
     const ns = (o: string) => keyValues(o).ns;
     assert(ns(priv.out) !== hostNs, `private: ${ns(priv.out)} = host ${hostNs}`);
     assertEquals(ns(hostMode.out), hostNs);
-    const v2 = (await host("stat", "-fc", "%T", "/sys/fs/cgroup")).trim() === "cgroup2fs";
     // Docker's default: private on cgroup v2, host on v1.
     assertEquals(ns(dflt.out) === hostNs, !v2);
     const paths = (o: string) => o.split("\n").filter((l) => /^\d+:/.test(l)).map((l) => l.split(":")[2]);

@@ -4,7 +4,9 @@
  *   memory_max = -1: no limit, reservation = memory. `memory_reservation` sets the reservation (at most
  *   the limit). Swap = the limit (no swap) unless `memory_swap` (≥ the limit, -1: unlimited); no swap
  *   setting when the host has no swap accounting. `memory_swappiness` on cgroup v1 only (v2 has none).
- * - cpu: shares = Nomad's cpu (clamped to 2..262144); cpuset from Nomad's reserved cores;
+ * - cpu: shares = Nomad's cpu (clamped to 2..262144); cpuset from Nomad's reserved cores, except in the
+ *   cgroup Nomad made for the task on cgroup v2 (src/spec/cgroups.ts), whose cpuset.cpus Nomad writes and
+ *   rewrites itself (its shared pool plus the task's reserved cores);
  *   `cpu_hard_limit`: period = `cpu_cfs_period` or Nomad's cpuPeriod or 100000 µs, quota =
  *   floor(percentTicks × period) × host cpus (Nomad's docker driver), at least 1000 µs.
  * - pids: `pids_limit`.
@@ -14,6 +16,7 @@
 import type { SpecOpt } from "../input.ts";
 import type { OciResources } from "../oci.ts";
 import { ConfigError, show } from "../../schema/values.ts";
+import { nomadCgroup } from "../cgroups.ts";
 
 const MB = 1024 * 1024;
 const MIN_SHARES = 2;
@@ -72,7 +75,7 @@ export function cpuResources(input: Parameters<SpecOpt>[1]): OciResources["cpu"]
   const r = nomad.resources;
   const cpu: NonNullable<OciResources["cpu"]> = {};
   if (r.cpuShares > 0) cpu.shares = Math.max(MIN_SHARES, Math.min(MAX_SHARES, Math.round(r.cpuShares)));
-  if (r.cpusetCpus) cpu.cpus = r.cpusetCpus;
+  if (r.cpusetCpus && nomadCgroup(host, r.cpusetCgroup ?? "") === undefined) cpu.cpus = r.cpusetCpus;
   if (task.cpuHardLimit) {
     const period = task.cpuCfsPeriod ?? (r.cpuPeriod > 0 ? r.cpuPeriod : DEFAULT_PERIOD);
     let quota: number;

@@ -63,6 +63,21 @@ Deno.test("cpu: shares clamped, cpuset, cpu_hard_limit quota as Nomad's docker d
   assertThrows(() => cpuResources(none), ConfigError, "cpu_hard_limit");
 });
 
+Deno.test("cpu: no cpuset in the cgroup Nomad made for the task on v2 (Nomad writes it); v1 keeps it", () => {
+  const scope = "/sys/fs/cgroup/nomad.slice/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0.redis.scope";
+  const v2 = exampleInput();
+  v2.host.cgroupVersion = 2;
+  v2.nomad.resources.cpusetCpus = "1";
+  v2.nomad.resources.cpusetCgroup = scope;
+  assertEquals(cpuResources(v2), { shares: 500 });
+  v2.nomad.resources.cpusetCgroup = "";
+  assertEquals(cpuResources(v2), { shares: 500, cpus: "1" });
+  const v1 = exampleInput();
+  v1.nomad.resources.cpusetCpus = "1";
+  v1.nomad.resources.cpusetCgroup = scope;
+  assertEquals(cpuResources(v1), { shares: 500, cpus: "1" });
+});
+
 Deno.test("withResources: pids and keeps the device rules", () => {
   const spec = baseSpec();
   spec.linux.resources = { devices: [{ allow: false, access: "rwm" }] };
