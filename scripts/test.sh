@@ -81,7 +81,8 @@ fi
 # A short path: unix socket paths are limited to 107 bytes.
 TESTDIR=$(mktemp -d /tmp/cdrv-test.XXXXXX)
 # containerd groups task cgroups by namespace (/<namespace>/<id>); the tests' namespaces are named cdrv-*.
-cgroup_dirs() { find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -name 'cdrv-*' 2>/dev/null | sort; }
+# (v1: /sys/fs/cgroup/<controller>/<namespace>; v2: /sys/fs/cgroup/<namespace>.)
+cgroup_dirs() { find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d -name 'cdrv-*' 2>/dev/null | sort; }
 CGROUPS_BEFORE=$(cgroup_dirs)
 modern_pid=""
 # The release tests run plugins the operator's way, with their socket dirs and Deno's cache dir in /run.
@@ -133,7 +134,7 @@ trap 'exit 130' INT TERM
 # emulated here: it takes longer than the host's tests). With the whole suite, or CDRV_TEST_MODERN_VM=1.
 if [ "${CDRV_TEST_MODERN_VM:-$([ $# -eq 0 ] && echo 1 || echo 0)}" = 1 ]; then
   modern_t0=$SECONDS
-  CDRV_VM_TIMEOUT=${CDRV_TEST_MODERN_TIMEOUT:-2700} \
+  CDRV_VM_TIMEOUT=${CDRV_TEST_MODERN_TIMEOUT:-3300} \
     "$CDRV_ROOT/scripts/vm.sh" run --profile modern -- scripts/vm/modern-leg.sh >"$TESTDIR/modern-vm.log" 2>&1 &
   modern_pid=$!
   cdrv_log "modern leg: started in the VM (pid $modern_pid; its output: $TESTDIR/modern-vm.log, shown when it ends)"
