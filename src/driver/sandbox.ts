@@ -122,7 +122,7 @@ export const V8_FLAGS: readonly Grant[] = [
     why: "no heap-shrinking GCs polled on timers while idle (they were most of the idle CPU: 0.09–0.10 % " +
       "of a core with them, 0.012–0.016 % without)",
   },
-  { name: "--expose-gc", why: "one full GC after a pull instead (src/util/heap.ts)" },
+  { name: "--expose-gc", why: "one full GC after a pull instead (src/image/heap.ts)" },
 ];
 
 /** One environment variable the launcher sets for the Deno runtime itself (not readable by the plugin). */

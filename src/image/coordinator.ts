@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { compactHeapSoon } from "../util/heap.ts";
+import { compactHeapSoon } from "./heap.ts";
 import type { Containerd } from "../containerd/connection.ts";
 import { deleteImage, getImage } from "../containerd/images.ts";
 import type { Logger } from "../log/hclog.ts";

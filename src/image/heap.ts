@@ -1,7 +1,8 @@
 /**
  * One full garbage collection after a burst of work (a pull), instead of V8's memory reducer, which
  * polls an idle process on timers to shrink its heap (the plugin runs with `--no-memory-reducer` and
- * `--expose-gc`: src/driver/sandbox.ts). A leaf module: it imports nothing.
+ * `--expose-gc`: src/driver/sandbox.ts). A leaf module: it imports nothing. In src/image, not src/util:
+ * it unrefs its timer with a Deno API, which the browser-pure folders may not call.
  *
  * @module
  */
