@@ -56,7 +56,11 @@ Deno.test({
       fpStream.on("data", (m: FingerprintResponse) => fps.push({ at: performance.now(), health: m.health }));
       fpStream.on("error", () => {});
       streams.push(fpStream);
-      await waitFor("a healthy fingerprint", () => fps.at(-1)?.health === Health.HEALTHY, 15_000);
+      await waitFor(
+        "a healthy fingerprint",
+        () => fps.at(-1)?.health === Health.HEALTHY,
+        15_000 * SLOW_FACTOR,
+      );
 
       for (let i = 0; i < N; i++) {
         tasks.push(
@@ -78,7 +82,11 @@ Deno.test({
         s.on("error", () => {});
         streams.push(s);
       });
-      await waitFor("a stats sample from every task", () => samples.every((s) => s.length > 0), 20_000);
+      await waitFor(
+        "a stats sample from every task",
+        () => samples.every((s) => s.length > 0),
+        20_000 * SLOW_FACTOR,
+      );
 
       // containerd goes away. The plugin keeps answering from its own state meanwhile.
       const down = performance.now();
@@ -86,7 +94,7 @@ Deno.test({
       await waitFor(
         "the fingerprint to turn unhealthy",
         () => fps.some((f) => f.at > down && f.health === Health.UNHEALTHY),
-        15_000,
+        15_000 * SLOW_FACTOR,
         100,
       );
       const ins = await d.inspect(tasks[0].config.id);
@@ -100,14 +108,14 @@ Deno.test({
       await waitFor(
         "the fingerprint to turn healthy again",
         () => fps.some((f) => f.at > up && f.health === Health.HEALTHY),
-        15_000,
+        15_000 * SLOW_FACTOR,
         100,
       );
       const healthyAfter = fps.find((f) => f.at > up && f.health === Health.HEALTHY)!.at - up;
       await waitFor(
         "a stats sample from every task after the restart",
         () => samples.every((s) => s.at(-1)! > up),
-        20_000,
+        20_000 * SLOW_FACTOR,
         50,
       );
       const resume = samples.map((s) => s.find((x) => x > up)! - up);
@@ -134,7 +142,7 @@ Deno.test({
           (await Promise.all(tasks.map((t) => t.stdoutLines()))).every((l, i) =>
             l.length > linesBefore[i] + 5
           ),
-        10_000,
+        10_000 * SLOW_FACTOR,
       );
       const logs = await Promise.all(tasks.map((t) => t.stdoutLines()));
       const broken = tasks.filter((_, i) => !contiguous(logs[i])).map((t) => t.config.name);
