@@ -10,6 +10,7 @@ import { attr, block, blockList, impliedType, object, withDefault } from "../sch
 import { type CtyValue, decodeCty } from "../plugin/cty.ts";
 import { ConfigError, Reader } from "../schema/values.ts";
 import { isRuntimeName, taskConfigType } from "../spec/task_config.ts";
+import type { ShimOptions } from "../containerd/containers.ts";
 
 export { taskSpec } from "../spec/task_config.ts";
 
@@ -128,13 +129,11 @@ export interface PluginConfig {
  * (containerd.runc.v1.Options) or `configPath` for any other (runtimeoptions.v1.Options, what containerd's
  * CRI sends to runsc and Kata), and annotations for every container's spec.
  */
-export interface RuntimeOptions {
-  binaryName?: string;
-  configPath?: string;
+export interface RuntimeOptions extends ShimOptions {
   annotations: Record<string, string>;
 }
 
-/** The runc shim: the only one that takes containerd.runc.v1.Options. */
+/** The runc shim: the only one that takes containerd.runc.v1.Options; every containerd since 1.2 has it. */
 export const RUNC_SHIM = "io.containerd.runc.v2";
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -225,7 +224,7 @@ function readRuntimeOptions(r: Reader): Record<string, RuntimeOptions> {
 }
 
 /** binary_name (the runc shim only) or config_path (any other shim), each checked. */
-function readShimOptions(b: Reader, runtime: string): { binaryName?: string; configPath?: string } {
+function readShimOptions(b: Reader, runtime: string): ShimOptions {
   const binaryName = b.string("binary_name") || undefined;
   const configPath = b.string("config_path") || undefined;
   if (runtime === RUNC_SHIM) {

@@ -45,7 +45,7 @@ import { readImageFile } from "./user.ts";
 import { allHostDevices, checkHostFile, statDevices } from "./devices.ts";
 import { confined, labelRootfsMounts, relabelPlan, taskSelinux } from "../spec/selinux.ts";
 import { relabel, type Selinux } from "./selinux.ts";
-import { checkRuntime, chooseRuntime, type RuntimeChoice, shimError } from "./runtime.ts";
+import { checkRuntime, chooseRuntime, type RuntimeChoice, taskCreateError } from "./runtime.ts";
 import { restoreNomadCgroup } from "./cgroup.ts";
 
 /** What starting a task needs from the driver. */
@@ -101,8 +101,6 @@ interface Start {
   selinuxLevel?: string;
   /** the runtime (shim) and the option that chose it */
   runtime: RuntimeChoice;
-  /** containerd's version, for errors */
-  containerdVersion: string;
   undo: Undo;
 }
 
@@ -173,22 +171,9 @@ async function prepare(ctx: StartContext, cfg: NomadTaskConfig): Promise<Start> 
   checkSpecInput(input);
   relabelPlan(input);
   const runtime = chooseRuntime(task.runtime, config.runtime);
-  const containerdVersion = await checkRuntime(ctx.conn, runtime);
+  await checkRuntime(ctx.conn, runtime);
   const log = ctx.logger.with({ task_id: cfg.id });
-  return {
-    ctx,
-    cfg,
-    log,
-    task,
-    nomad,
-    cid,
-    ref,
-    input,
-    confine,
-    runtime,
-    containerdVersion,
-    undo: new Undo(),
-  };
+  return { ctx, cfg, log, task, nomad, cid, ref, input, confine, runtime, undo: new Undo() };
 }
 
 /** `seccomp_profile`: the JSON file, relative to the task dir unless absolute; undefined when not set. */
@@ -262,7 +247,8 @@ async function createInContainerd(s: Start, image: ImageInfo): Promise<void> {
     undo.push("remove snapshot", () => removeSnapshot(conn, snapshotter, cid));
     await resolveImageUser(s, mounts);
     const spec = buildSpec(input);
-    const annotations = config.runtimeOptions[s.runtime.name]?.annotations ?? {};
+    const runtimeOptions = config.runtimeOptions[s.runtime.name];
+    const annotations = runtimeOptions?.annotations ?? {};
     if (Object.keys(annotations).length > 0) spec.annotations = { ...spec.annotations, ...annotations };
     await createContainer(conn, {
       id: cid,
@@ -272,7 +258,7 @@ async function createInContainerd(s: Start, image: ImageInfo): Promise<void> {
       snapshotter,
       snapshotKey: cid,
       runtime: s.runtime.name,
-      runtimeOptions: config.runtimeOptions[s.runtime.name],
+      runtimeOptions,
     }, {});
     undo.push("delete container", () => deleteContainer(conn, cid));
     // A confined task sees its rootfs with its mount label: the snapshot's files carry the runtime's.
@@ -280,7 +266,7 @@ async function createInContainerd(s: Start, image: ImageInfo): Promise<void> {
     try {
       await createTask(conn, cid, rootfs, { stdout: cfg.stdoutPath, stderr: cfg.stderrPath });
     } catch (e) {
-      throw shimError(e, s.runtime, s.containerdVersion);
+      throw await taskCreateError(conn, e, s.runtime);
     }
     undo.push("delete task", () => deleteTask(conn, cid));
   } finally {
@@ -315,6 +301,7 @@ function nomadCgroupPath(s: Start): string | undefined {
 async function launch(s: Start, image: ImageInfo): Promise<TaskHandle> {
   const { ctx, cfg, cid } = s;
   const { config } = ctx;
+  const scope = nomadCgroupPath(s);
   const state: DriverState = {
     v: 1,
     containerId: cid,
@@ -326,7 +313,7 @@ async function launch(s: Start, image: ImageInfo): Promise<TaskHandle> {
     startedAtMs: Date.now(),
     ...(config.gc.container ? {} : { keepContainer: true }),
     ...(s.selinuxLevel ? { selinuxLevel: s.selinuxLevel } : {}),
-    ...(nomadCgroupPath(s) ? { nomadCgroup: nomadCgroupPath(s) } : {}),
+    ...(scope ? { nomadCgroup: scope } : {}),
   };
   const handle = new TaskHandle(cfg.id, state, cfg, ctx.conn, s.log);
   await handle.recordOomBaseline();

@@ -11,9 +11,7 @@ import type { Containerd } from "../containerd/connection.ts";
 import { ContainerdError } from "../containerd/connection.ts";
 import { getVersion } from "../containerd/version.ts";
 import { ConfigError, show } from "../schema/values.ts";
-
-/** The runtime every containerd since 1.2 offers, and the one to suggest. */
-export const RUNC_V2 = "io.containerd.runc.v2";
+import { RUNC_SHIM } from "./config.ts";
 
 /** Runtimes containerd 2.0 removed. */
 const REMOVED_IN_2 = new Set(["io.containerd.runc.v1", "io.containerd.runtime.v1.linux"]);
@@ -48,18 +46,19 @@ export function majorVersion(version: string): number {
 }
 
 /**
- * Refuses a runtime the daemon's version no longer has; returns the daemon's version (for later errors).
+ * Refuses a runtime the daemon's version no longer has. Asks containerd its version only for a runtime
+ * 2.0 removed, so a start under any other runtime costs no call.
  *
  * @example
  * ```ts ignore
- * const version = await checkRuntime(conn, chooseRuntime(task.runtime, config.runtime));
+ * await checkRuntime(conn, chooseRuntime(task.runtime, config.runtime));
  * ```
  */
-export async function checkRuntime(conn: Containerd, rt: RuntimeChoice): Promise<string> {
+export async function checkRuntime(conn: Containerd, rt: RuntimeChoice): Promise<void> {
+  if (!REMOVED_IN_2.has(rt.name)) return;
   const { version } = await getVersion(conn, { timeoutMs: 5000 });
   const removed = removedRuntime(rt, version);
   if (removed) throw removed;
-  return version;
 }
 
 /**
@@ -77,9 +76,27 @@ export function removedRuntime(rt: RuntimeChoice, version: string): ConfigError 
     rt.scope,
     rt.option,
     `${show(rt.name)} was removed in containerd 2.0 and this node runs containerd ${version}; use ${
-      show(RUNC_V2)
+      show(RUNC_SHIM)
     }, or another runtime whose shim is installed`,
   );
+}
+
+/**
+ * What Tasks.Create's failure `e` becomes: {@linkcode shimError} with the daemon's version (asked only
+ * when the shim could not start; "unknown" if containerd does not answer), else `e` as it is.
+ *
+ * @example
+ * ```ts ignore
+ * try { await createTask(conn, id, rootfs, io); } catch (e) { throw await taskCreateError(conn, e, rt); }
+ * ```
+ */
+export async function taskCreateError(conn: Containerd, e: unknown, rt: RuntimeChoice): Promise<unknown> {
+  if (!(e instanceof ContainerdError) || !SHIM_FAILED.test(e.details)) return e;
+  const version = await getVersion(conn, { timeoutMs: 5000 }).then(
+    (v) => v.version,
+    () => "(version unknown)",
+  );
+  return shimError(e, rt, version);
 }
 
 /** containerd's words when it cannot find or start a task's shim. */
@@ -101,7 +118,7 @@ export function shimError(e: unknown, rt: RuntimeChoice, version: string): unkno
     rt.scope,
     rt.option,
     `containerd ${version} cannot start the shim of runtime ${show(rt.name)} (${e.details.trim()}); use ${
-      show(RUNC_V2)
+      show(RUNC_SHIM)
     }, or a runtime whose shim (containerd-shim-<name>-<version> for io.containerd.<name>.<version>) is on containerd's PATH`,
   );
 }

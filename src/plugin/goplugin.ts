@@ -11,6 +11,7 @@ import { GRPCControllerService } from "../gen/goplugin/grpc_controller.ts";
 import { GRPCBrokerService } from "../gen/goplugin/grpc_broker.ts";
 import { GRPCStdioService } from "../gen/goplugin/grpc_stdio.ts";
 import type { Logger } from "../log/hclog.ts";
+import { failStream, RpcError, toServiceError } from "./rpc.ts";
 
 /** The environment key and value Nomad sets before it execs a plugin. */
 export const MAGIC_COOKIE_KEY = "NOMAD_PLUGIN_MAGIC_COOKIE";
@@ -87,9 +88,9 @@ export function deferServices(definitions: grpc.ServiceDefinition[], ready: Prom
             impl = (await ready).find((s) => s.definition === definition)?.implementation;
             if (!impl) throw new Error(`no implementation of ${method.path}`);
           } catch (e) {
-            const err = { code: grpc.status.INTERNAL, details: `plugin not ready: ${(e as Error).message}` };
-            if (callback) callback(err);
-            else call.destroy(Object.assign(new Error(err.details), err));
+            const err = new RpcError(grpc.status.INTERNAL, `plugin not ready: ${(e as Error).message}`);
+            if (callback) callback(toServiceError(err));
+            else failStream(call, err);
             return;
           }
           return callback ? impl[name](call, callback) : impl[name](call);

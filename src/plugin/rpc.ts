@@ -49,7 +49,15 @@ export function statusOf(e: unknown): grpc.status {
   return grpc.status.INTERNAL;
 }
 
-function toServiceError(e: unknown): Partial<grpc.StatusObject> {
+/**
+ * The status a failed call answers with: its code, its message (secrets redacted), Nomad's recoverable flag.
+ *
+ * @example
+ * ```ts ignore
+ * callback(toServiceError(new RpcError(grpc.status.NOT_FOUND, "no task")));
+ * ```
+ */
+export function toServiceError(e: unknown): Partial<grpc.StatusObject> {
   // toWellFormed: a message quoting invalid UTF-8 (a fuzzed map key) made grpc-js throw while encoding
   // the status, which killed the plugin.
   const message = redact(e instanceof Error ? e.message : String(e)).toWellFormed();

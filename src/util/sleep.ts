@@ -61,12 +61,11 @@ export class Ticker {
       const c = clock;
       const done = () => {
         c.waiters.delete(done);
-        signal?.removeEventListener("abort", onAbort);
+        signal?.removeEventListener("abort", done);
         resolve();
       };
-      const onAbort = () => done();
       c.waiters.add(done);
-      signal?.addEventListener("abort", onAbort, { once: true });
+      signal?.addEventListener("abort", done, { once: true });
     });
   }
 
