@@ -77,16 +77,17 @@ export function streamOnce(
   let exit: number | undefined;
   return new Promise((resolve) => {
     const ms = () => Math.round(performance.now() - t0);
-    // A call that never ends (the bug this guards against) fails the test instead of hanging it.
+    // A call that never ends (the bug this guards against) fails the test instead of hanging it. Generous:
+    // 40 runc execs at once on a loaded 2-core machine took more than 10 s to all report (CI, load 9).
     const hang = setTimeout(() => {
       s.cancel();
       resolve({
         out,
         exit,
-        error: { code: -1, details: `no status within ${10 * SLOW_FACTOR} s` },
+        error: { code: -1, details: `no status within ${30 * SLOW_FACTOR} s` },
         ms: ms(),
       });
-    }, 10_000 * SLOW_FACTOR);
+    }, 30_000 * SLOW_FACTOR);
     s.on("close", () => clearTimeout(hang));
     s.on("data", (m: ExecTaskStreamingResponse) => {
       if (m.stdout?.data?.length) out += dec.decode(m.stdout.data);
