@@ -10,8 +10,11 @@
  *
  * @module
  */
-import { statsDelta, type StatsSample } from "../src/wasm/stats.ts";
-import { statsDeltaOracle } from "../tests/oracles/stats.ts";
+import { newStatsState, statsFromMetrics, type StatsSample } from "../src/wasm/stats.ts";
+import { statsFromMetricsOracle } from "../tests/oracles/stats.ts";
+import { METRICS_V1_TYPE, METRICS_V2_TYPE } from "../src/containerd/metrics.ts";
+import { Metrics as MetricsV1 } from "../src/gen/containerd/cgroups/v1/metrics.ts";
+import { Metrics as MetricsV2 } from "../src/gen/containerd/cgroups/v2/metrics.ts";
 import { parseReference } from "../src/image/reference.ts";
 import { parseReferenceOracle } from "../tests/oracles/reference.ts";
 import { DEFAULT_PROFILE, seccompVerdict, syscallTable, toOciSeccomp } from "../src/spec/seccomp.ts";
@@ -105,44 +108,153 @@ function pair(name: string, ts: () => void, wasm: () => void, batch = 1, tsSame?
 }
 
 // --- stats ------------------------------------------------------------------------------------------
-// 64 sample pairs with different figures, cycled: neither side can fold a constant input.
-const PAIRS: [StatsSample, StatsSample][] = Array.from({ length: 64 }, (_, i) => {
-  const prev: StatsSample = {
-    timeNs: 1e12 + i * 1e9,
-    cpuTotalNs: 5e11 + i * 7e8,
-    cpuUserNs: 3e11 + i * 4e8,
-    cpuSystemNs: 2e11 + i * 3e8,
-    throttledPeriods: i,
-    throttledTimeNs: i * 1000,
-    memRss: 1e8 + i * 4096,
-    memCache: 2e7 + i * 4096,
-    memUsage: 1.3e8 + i * 8192,
-    memMaxUsage: 1.5e8,
-    memSwap: 0,
-    memKernel: 3e6 + i,
-    memKernelMax: 4e6,
-    cgroupVersion: 1 + (i % 2),
+// The pipeline as the plugin runs it: the raw Metrics bytes containerd returns + the previous sample →
+// Nomad's figures. 64 realistic payloads, cgroup v1 and v2 alternating, 2–64 CPUs (v1 lists per-CPU
+// usage), cycled: neither side can fold a constant input. TS = the oracle (ts-proto decode with bigints,
+// then the TS delta); WASM = statsFromMetrics (protobuf walk + delta in one call).
+const u = (x: number) => BigInt(Math.round(x));
+function payloadV1(i: number, t: number): Uint8Array {
+  const cpus = 2 + (i * 7) % 63;
+  const entry = (op: string, v: number) => ({ op, device: "", major: 8n, minor: u(i % 4), value: u(v) });
+  const blk = ["Read", "Write", "Sync", "Async", "Total"].map((op, k) => entry(op, (k + 1) * 1e6 * (t + 1)));
+  return MetricsV1.encode(MetricsV1.fromPartial({
+    pids: { current: u(3 + i % 40), limit: 4096n },
+    cpu: {
+      usage: {
+        total: u(5e11 + t * (4e8 + i * 1e6)),
+        kernel: u(2e11 + t * 1e8),
+        user: u(3e11 + t * 3e8),
+        perCpu: Array.from({ length: cpus }, (_, c) => u((5e11 + t * 4e8) / cpus + c * 1e6)),
+      },
+      throttling: { periods: u(1e4 + t * 10), throttledPeriods: u(i + t), throttledTime: u((i + t) * 1e6) },
+    },
+    memory: {
+      cache: u(2e7 + i * 4096),
+      rss: u(1e8 + t * 4096),
+      rssHuge: 2097152n,
+      mappedFile: u(5e6),
+      pgPgIn: u(1e6 + t),
+      pgPgOut: u(9e5 + t),
+      pgFault: u(3e6 + t * 100),
+      pgMajFault: u(120 + i),
+      inactiveAnon: u(4e6),
+      activeAnon: u(9e7),
+      inactiveFile: u(1e7),
+      activeFile: u(1e7),
+      hierarchicalMemoryLimit: 2n ** 63n - 4096n,
+      hierarchicalSwapLimit: 2n ** 63n - 4096n,
+      totalCache: u(2e7 + i * 4096),
+      totalRss: u(1e8 + t * 4096),
+      totalRssHuge: 2097152n,
+      totalMappedFile: u(5e6),
+      totalPgPgIn: u(1e6 + t),
+      totalPgPgOut: u(9e5 + t),
+      totalPgFault: u(3e6 + t * 100),
+      totalPgMajFault: u(120 + i),
+      totalInactiveAnon: u(4e6),
+      totalActiveAnon: u(9e7),
+      totalInactiveFile: u(1e7),
+      totalActiveFile: u(1e7),
+      usage: { limit: 268435456n, usage: u(1.3e8 + i * 8192), max: u(1.5e8), failcnt: 0n },
+      swap: { limit: 536870912n, usage: u(1.3e8 + i * 8192 + (i % 3) * 4096), max: u(1.5e8) },
+      kernel: { limit: 2n ** 63n - 4096n, usage: u(3e6 + i), max: u(4e6) },
+      kernelTcp: { limit: 2n ** 63n - 4096n },
+    },
+    blkio: { ioServiceBytesRecursive: blk, ioServicedRecursive: blk },
+    memoryOomControl: { oomKillDisable: 0n, underOom: 0n, oomKill: u(i % 2) },
+  })).finish();
+}
+function payloadV2(i: number, t: number): Uint8Array {
+  return MetricsV2.encode(MetricsV2.fromPartial({
+    pids: { current: u(3 + i % 40), limit: 4096n },
+    cpu: {
+      usageUsec: u(5e8 + t * (4e5 + i * 1e3)),
+      userUsec: u(3e8 + t * 3e5),
+      systemUsec: u(2e8 + t * 1e5),
+      nrPeriods: u(1e4 + t * 10),
+      nrThrottled: u(i + t),
+      throttledUsec: u((i + t) * 1e3),
+    },
+    memory: {
+      anon: u(1e8 + t * 4096),
+      file: u(2e7 + i * 4096),
+      kernelStack: u(49152 + i * 16384),
+      slab: u(6e5 + i),
+      sock: 0n,
+      shmem: 4096n,
+      fileMapped: u(5e6),
+      fileDirty: 8192n,
+      anonThp: 2097152n,
+      inactiveAnon: u(4e6),
+      activeAnon: u(9e7),
+      inactiveFile: u(1e7),
+      activeFile: u(1e7),
+      slabReclaimable: u(4e5),
+      slabUnreclaimable: u(2e5),
+      pgfault: u(3e6 + t * 100),
+      pgmajfault: u(120 + i),
+      workingsetRefault: u(10 + i),
+      pgrefill: u(100),
+      pgscan: u(200),
+      pgsteal: u(150),
+      usage: u(1.3e8 + i * 8192),
+      usageLimit: 268435456n,
+      swapUsage: u((i % 3) * 4096),
+      swapLimit: 536870912n,
+    },
+    io: {
+      usage: [{
+        major: 8n,
+        minor: u(i % 4),
+        rbytes: u(1e6 * (t + 1)),
+        wbytes: u(2e6 * (t + 1)),
+        rios: 40n,
+        wios: 80n,
+      }],
+    },
+    hugetlb: [{ current: 0n, max: 0n, pagesize: "2MB" }, { current: 0n, max: 0n, pagesize: "1GB" }],
+    memoryEvents: { low: 0n, high: 0n, max: u(i % 5), oom: u(i % 2), oomKill: u(i % 2) },
+  })).finish();
+}
+interface StatsCase {
+  kind: 1 | 2;
+  typeUrl: string;
+  bytes: Uint8Array;
+  timeNs: number;
+  prevTs: StatsSample;
+  prevWasm: Float64Array;
+  /** the WASM side's state: the previous sample, copied in before each call (it is overwritten) */
+  state: Float64Array;
+}
+const STATS: StatsCase[] = Array.from({ length: 64 }, (_, i) => {
+  const kind = (1 + (i % 2)) as 1 | 2;
+  const typeUrl = kind === 1 ? METRICS_V1_TYPE : METRICS_V2_TYPE;
+  const encode = kind === 1 ? payloadV1 : payloadV2;
+  const t0 = 1e18 + i * 1e12;
+  const prev = newStatsState();
+  statsFromMetrics(kind, encode(i, 0), t0, prev, 2400);
+  return {
+    kind,
+    typeUrl,
+    bytes: encode(i, 1),
+    timeNs: t0 + 1e9 + i * 1e5,
+    prevTs: statsFromMetricsOracle(typeUrl, encode(i, 0), t0, undefined, 2400)!.sample,
+    prevWasm: prev,
+    state: newStatsState(),
   };
-  const cur: StatsSample = {
-    ...prev,
-    timeNs: prev.timeNs + 1e9 + i * 1e5,
-    cpuTotalNs: prev.cpuTotalNs + 4e8 + i * 1e6,
-    cpuUserNs: prev.cpuUserNs + 3e8,
-    cpuSystemNs: prev.cpuSystemNs + 1e8,
-    memRss: prev.memRss + i * 4096,
-  };
-  return [prev, cur];
 });
+const statsBytes = STATS.reduce((n, c) => n + c.bytes.length, 0) / STATS.length;
 let k = 0;
 pair(
-  "stats: statsDelta (64 sample pairs, cycled)",
+  `stats: Metrics bytes → figures (64 v1/v2 payloads, ${Math.round(statsBytes)} B avg, cycled)`,
   () => {
-    const [p, c] = PAIRS[k++ & 63];
-    sink += statsDeltaOracle(p, c, 2400).cpuPercent;
+    const c = STATS[k++ & 63];
+    sink += statsFromMetricsOracle(c.typeUrl, c.bytes, c.timeNs, c.prevTs, 2400)!.result.cpuPercent;
   },
   () => {
-    const [p, c] = PAIRS[k++ & 63];
-    sink += statsDelta(p, c, 2400).cpuPercent;
+    const c = STATS[k++ & 63];
+    c.state.set(c.prevWasm); // the plugin's state would hold the previous sample: 14 numbers, one copy
+    sink += statsFromMetrics(c.kind, c.bytes, c.timeNs, c.state, 2400).result.cpuPercent;
   },
 );
 

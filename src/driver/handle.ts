@@ -17,8 +17,8 @@ import {
   waitTask,
 } from "../containerd/tasks.ts";
 import { deleteContainer } from "../containerd/containers.ts";
-import { decodeMetrics } from "../containerd/metrics.ts";
-import { statsDelta, type StatsResult, type StatsSample } from "../wasm/stats.ts";
+import { metricsCgroupVersion } from "../containerd/metrics.ts";
+import { newStatsState, statsFromMetrics, type StatsResult } from "../wasm/stats.ts";
 import type { Logger } from "../log/hclog.ts";
 import { sleep } from "../util/sleep.ts";
 import { restoreNomadCgroup } from "./cgroup.ts";
@@ -75,7 +75,8 @@ export class TaskHandle {
   #resolveExit!: (e: Exit) => void;
   #oomSeen = false;
   #oomBaseline = 0;
-  #prevSample?: StatsSample;
+  /** the last stats sample (statsFromMetrics keeps it up to date) */
+  readonly #stats = newStatsState();
   readonly #stop = new AbortController();
   #destroyed = false;
 
@@ -112,7 +113,8 @@ export class TaskHandle {
   async #oomKills(): Promise<number | undefined> {
     try {
       const [m] = await taskMetrics(this.conn, [this.containerId], { timeoutMs: 2000 });
-      return m ? decodeMetrics(m.typeUrl, m.value, 0)?.oomKills : undefined;
+      const version = m && metricsCgroupVersion(m.typeUrl);
+      return version ? statsFromMetrics(version, m.value, 0, undefined, 0).oomKills : undefined;
     } catch {
       return undefined;
     }
@@ -279,12 +281,11 @@ export class TaskHandle {
     // Batched: with many tasks streaming stats, one Tasks.Metrics call serves all samples due together.
     const m = await batchedTaskMetrics(this.conn, this.containerId, { timeoutMs: 5000 });
     if (!m) return undefined;
+    const version = metricsCgroupVersion(m.typeUrl);
+    if (!version) return undefined;
     const now = Date.now();
-    const d = decodeMetrics(m.typeUrl, m.value, now * 1e6);
-    if (!d) return undefined;
-    const result = statsDelta(this.#prevSample, d.sample, mhzPerCore);
-    this.#prevSample = d.sample;
-    return { timestampMs: now, result, cgroupVersion: d.cgroupVersion };
+    const s = statsFromMetrics(version, m.value, now * 1e6, this.#stats, mhzPerCore);
+    return { timestampMs: now, result: s.result, cgroupVersion: s.cgroupVersion };
   }
 
   /** Stops the handle's loops without touching containerd (plugin shutdown). */

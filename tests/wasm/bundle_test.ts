@@ -14,13 +14,14 @@ Deno.test("bundle: the wrappers run from a deno bundle with no permissions", asy
     await Deno.writeTextFile(
       `${dir}/entry.ts`,
       `import { parseReference } from "${image}reference.ts";
-import { SAMPLE_FIELDS, statsDelta } from "${src}stats.ts";
+import { newStatsState, statsFromMetrics } from "${src}stats.ts";
 import { DEFAULT_PROFILE, seccompVerdict, toOciSeccomp } from "${spec}seccomp.ts";
-const zero = Object.fromEntries(SAMPLE_FIELDS.map((k) => [k, 0]));
+const state = newStatsState();
+statsFromMetrics(2, new Uint8Array(), 1, state, 2000);
 const s = toOciSeccomp(DEFAULT_PROFILE, { arch: "amd64", kernel: "6.1", capabilities: [] });
 console.log(JSON.stringify([
   parseReference("redis:7"),
-  statsDelta({ ...zero, timeNs: 1 }, { ...zero, timeNs: 1e9 + 1, cpuTotalNs: 5e8 }, 2000).cpuPercent,
+  statsFromMetrics(2, new Uint8Array([0x12, 0x04, 0x08, 0xa0, 0xc2, 0x1e]), 1e9 + 1, state, 2000).result.cpuPercent,
   seccompVerdict(s, "kexec_load").action,
 ]));
 `,
