@@ -7,13 +7,13 @@
  *
  * @module
  */
+// Only what the handshake line needs is imported here: go-plugin's server and the driver's service
+// definitions. The driver itself (src/driver/boot.ts and all it imports) is loaded after the line.
 import { deferServices, type PluginServer, readHandshake, serve } from "./src/plugin/goplugin.ts";
 import { Logger, parseLevel } from "./src/log/hclog.ts";
-import { Driver, DRIVER_SERVICE_DEFINITIONS, driverServices } from "./src/driver/driver.ts";
+import { DRIVER_SERVICE_DEFINITIONS } from "./src/driver/services.ts";
+import type { BootedDriver } from "./src/driver/boot.ts";
 import { PLUGIN_NAME, PLUGIN_VERSION, versionLine } from "./src/version.ts";
-import { readHostFacts } from "./src/driver/host.ts";
-import { Selinux } from "./src/driver/selinux.ts";
-import { setFifoRoot } from "./src/driver/exec.ts";
 import { SOCKET_DIR_ENV } from "./src/driver/sandbox.ts";
 
 function env(key: string): string | undefined {
@@ -58,12 +58,10 @@ async function main(): Promise<number> {
   console.error = (...a: unknown[]) => logger.error(a.map(String).join(" "));
 
   const socketDir = ownDir ?? hs.socketDir;
-  setFifoRoot(socketDir);
   // The handshake line goes out as soon as the server listens (Nomad waits for it at every agent start);
-  // what the driver needs of the host (facts, SELinux) is read right after, and a call that comes first
-  // waits for it.
-  let resolveDriver!: (d: Driver) => void;
-  const driverReady = new Promise<Driver>((r) => resolveDriver = r);
+  // the driver is loaded and made right after, and a call that comes first waits for it.
+  let resolveBoot!: (b: Promise<BootedDriver>) => void;
+  const boot = new Promise<BootedDriver>((r) => resolveBoot = r);
   // go-plugin hosts forward Ctrl-C to the whole process group; the host decides when we stop. Listening
   // before the handshake line: a SIGTERM right after it still stops cleanly (the socket dir goes too).
   const running: { server?: PluginServer; stopRequested?: boolean } = {};
@@ -71,7 +69,7 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGTERM", () => {
     logger.info("SIGTERM: stopping");
     running.stopRequested = true;
-    driverReady.then((d) => d.close());
+    boot.then((b) => b.driver.close(), () => {});
     running.server?.stop();
   });
   const server = running.server = await serve({
@@ -79,11 +77,18 @@ async function main(): Promise<number> {
     // A private dir holds one socket: a short name leaves room in the 107-byte limit of a socket path.
     socketName: ownDir ? "plugin.sock" : undefined,
     logger,
-    services: deferServices(DRIVER_SERVICE_DEFINITIONS, driverReady.then(driverServices)),
-    onShutdown: async () => (await driverReady).close(),
+    services: deferServices(DRIVER_SERVICE_DEFINITIONS, boot.then((b) => b.services)),
+    onShutdown: async () => (await boot).driver.close(),
   });
-  const { facts, mhzPerCore } = readHostFacts();
-  resolveDriver(new Driver(logger, facts, mhzPerCore, await Selinux.detect(logger)));
+  // A literal specifier: `deno compile` embeds the module and `deno bundle` inlines it (evaluated lazily).
+  resolveBoot(import("./src/driver/boot.ts").then((m) => m.bootDriver(logger, socketDir)));
+  try {
+    await boot;
+  } catch (e) {
+    logger.error("cannot start the driver", { error: e });
+    await server.stop();
+    return 1;
+  }
   logger.info("containerd-driver started", { version: PLUGIN_VERSION, pid: Deno.pid });
   if (running.stopRequested) server.stop();
   await server.done;

@@ -293,10 +293,7 @@ function transient(e: unknown): boolean {
   return e instanceof ContainerdError && e.unavailable;
 }
 
-/** The definitions of the services {@linkcode driverServices} implements, in its order. */
-export const DRIVER_SERVICE_DEFINITIONS: grpc.ServiceDefinition[] = [BasePluginService, DriverService];
-
-/** The BasePlugin and Driver services bound to one {@linkcode Driver}. */
+/** The BasePlugin and Driver services bound to one {@linkcode Driver}, in the order of services.ts. */
 export function driverServices(d: Driver): Service[] {
   return [
     { definition: BasePluginService, implementation: basePluginService(d) },
