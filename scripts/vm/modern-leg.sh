@@ -41,12 +41,15 @@ echo "modern-leg: kernel $(uname -r), cgroup v2 ($(cat /sys/fs/cgroup/cgroup.sub
 # What a containerd 2.x, runc 1.5, cgroup v2 node changes, within CI's time (this VM is emulated: a test that
 # takes a second on the host takes half a minute here): the v2-only suites (limits, pids, cpuset, cgroupns,
 # OOM and stats read from the cgroup files; Nomad's scope over RPC and under a real agent, with an alloc
-# restart; the runtimes 2.x dropped; deprecations; gVisor); the lifecycle (start, stop, OOM, signals, exec,
-# recovery after a plugin SIGKILL); a containerd restart under running tasks (10 here); the e2e jobs (bridge
-# networking) under Nomad. The rest does not depend on the stack and runs on the host leg; any other file
+# restart; the runtimes 2.x dropped; deprecations; gVisor); the image store on 2.x (pulls shared and
+# unpacked, image GC and its leases, failed pulls leaving nothing, image archives loaded: 2.5 min here; the
+# pull tests of registry auth, TLS and mirrors exercise the plugin's own HTTP and stay on the host: they would
+# add 3 min); the lifecycle (start, stop, OOM, signals, exec, recovery after a plugin SIGKILL); a containerd
+# restart under running tasks (10 here); the e2e jobs (bridge networking) under Nomad. The rest does not depend on the stack and runs on the host leg; any other file
 # runs here when named: scripts/vm.sh run --profile modern -- scripts/vm/modern-leg.sh tests/spec/ ...
 paths=("$@")
 [ ${#paths[@]} -gt 0 ] || paths=(tests/cgroupv2/ tests/runtimes/
+  tests/image/coordinator_test.ts tests/image/errors_test.ts tests/image/load_test.ts
   tests/lifecycle/lifecycle_test.ts tests/lifecycle/exec_test.ts tests/lifecycle/recover_test.ts
   tests/fault/containerd_restart_test.ts tests/e2e/jobs_test.ts)
 exec env CDRV_TEST_SKIP_SETUP=1 CDRV_TEST_SKIP_STATIC=1 CDRV_TEST_PREBUILT_IMAGES=1 CDRV_TEST_SELINUX_VM=0 \
