@@ -119,6 +119,12 @@ export const TARGETS: Target[] = [
     cmp: "<=",
   },
   {
+    key: "scaling_500_stream_floor_cpu_pct",
+    label:
+      "floor of that: a bare grpc-js server in Deno sending 500 TaskStats streams 1/s (bench/stream_floor.ts)",
+    unit: "% of a core",
+  },
+  {
     key: "wasm_vs_ts.stats",
     label: "WASM vs TS, stats (TS time / WASM time)",
     unit: "×",

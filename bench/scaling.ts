@@ -13,6 +13,8 @@ import type { TaskStatsResponse } from "../src/gen/nomad/driver.ts";
 import { cpuOver, median, procFile, procStatusMb, quantile, round, sleep } from "./lib.ts";
 import type { BenchResults, ScalingPoint } from "./types.ts";
 import { BUSYBOX } from "../tests/harness/driver.ts";
+import { startPlugin } from "../tests/harness/plugin.ts";
+import { RUNTIME_ENV, v8FlagsArg } from "../src/driver/sandbox.ts";
 
 /** The task of the bench: a tini-wrapped `sleep 600` from the busybox test image. */
 export const SLEEPER = {
@@ -162,6 +164,13 @@ export async function scaling(
         r.figures.scaling_500_rss_mb = p.rss_mb;
         r.figures.scaling_500_hwm_mb = p.hwm_mb;
         r.figures.scaling_500_cpu_pct = p.cpu_pct;
+        const floor = await streamFloorCpu(f.started.length, windowS);
+        r.figures.scaling_500_stream_floor_cpu_pct = round(floor, 2);
+        log(
+          `scaling 500: the stream floor (bench/stream_floor.ts, ${f.started.length} streams): ${
+            round(floor, 2)
+          } %`,
+        );
       }
     }
   } finally {
@@ -174,5 +183,57 @@ export async function scaling(
     const t0 = performance.now();
     await f.close();
     log(`scaling: cleaned up in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  }
+}
+
+/**
+ * CPU % of a core of bench/stream_floor.ts (bundled, run under the plugin's V8 flags and malloc settings)
+ * while `n` TaskStats streams at 1 s are open on it, over `windowS` after 5 s to settle.
+ */
+async function streamFloorCpu(n: number, windowS: number): Promise<number> {
+  const dir = await Deno.makeTempDir({ prefix: "cdrv-bench-sf-" });
+  try {
+    const js = `${dir}/stream-floor.js`;
+    const src = new URL("./stream_floor.ts", import.meta.url).pathname;
+    const b = await new Deno.Command(Deno.execPath(), {
+      args: ["bundle", "--quiet", "--platform", "deno", "-o", js, src],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!b.success) {
+      throw new Error(`deno bundle of bench/stream_floor.ts: ${new TextDecoder().decode(b.stderr)}`);
+    }
+    const bin = `${dir}/stream-floor`;
+    const env = RUNTIME_ENV.map((e) => `export ${e.name}=${e.value}`).join("\n");
+    await Deno.writeTextFile(
+      bin,
+      `#!/bin/sh\n${env}\nexport DENO_DIR=${dir}/cache DENO_NO_UPDATE_CHECK=1\n` +
+        `exec "${Deno.execPath()}" run --cached-only --no-prompt --no-config --quiet ${v8FlagsArg()} -A "${js}"\n`,
+      { mode: 0o755 },
+    );
+    const p = await startPlugin({ bin, socketDir: dir });
+    const streams: grpc.ClientReadableStream<TaskStatsResponse>[] = [];
+    try {
+      let got = 0;
+      for (let i = 0; i < n; i++) {
+        const s = p.driver.taskStats({ taskId: `floor-${i}`, collectionInterval: { seconds: 1n, nanos: 0 } });
+        s.on("data", () => got++);
+        s.on("error", () => {});
+        streams.push(s);
+      }
+      await sleep(5000);
+      const g0 = got;
+      const cpu = await cpuOver(p.pid, windowS);
+      const perS = (got - g0) / windowS;
+      if (perS < n * 0.9) {
+        throw new Error(`stream floor: ${perS.toFixed(0)} messages/s of ${n} streams at 1 s`);
+      }
+      return cpu.pct;
+    } finally {
+      for (const s of streams) s.cancel();
+      await p.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }

@@ -316,7 +316,10 @@ async function launch(s: Start, image: ImageInfo): Promise<TaskHandle> {
     ...(scope ? { nomadCgroup: scope } : {}),
   };
   const handle = new TaskHandle(cfg.id, state, cfg, ctx.conn, s.log);
-  await handle.recordOomBaseline();
+  // Only Nomad's scope outlives a run of the task (an alloc restart reuses it), so only there can the
+  // OOM-kill counter start above 0: a cgroup of our own is new, made by runc at task create. Asking the shim
+  // for metrics costs a round trip through containerd on every start; skipped where the answer is 0.
+  if (scope) await handle.recordOomBaseline();
   handle.startWaitLoop();
   await startTask(ctx.conn, cid);
   s.log.info("task started", { container: cid, image: image.name });
