@@ -8,16 +8,6 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
+import { listenAsPlugin } from "./floor_listen.ts";
 
-const dir = Deno.env.get("PLUGIN_UNIX_SOCKET_DIR") ?? "/tmp";
-const path = `${dir}/floor-${Deno.pid}.sock`;
-const server = new grpc.Server();
-server.bindAsync(`unix://${path}`, grpc.ServerCredentials.createInsecure(), (err) => {
-  if (err) throw err;
-  console.log(`1|2|unix|${path}|grpc`);
-});
-Deno.addSignalListener("SIGTERM", () => {
-  server.forceShutdown();
-  Deno.removeSync(path);
-  Deno.exit(0);
-});
+listenAsPlugin(new grpc.Server(), "floor");

@@ -14,6 +14,7 @@ import * as grpc from "@grpc/grpc-js";
 import { DriverService, type TaskStatsRequest, type TaskStatsResponse } from "../src/gen/nomad/driver.ts";
 import { toNomadStats } from "../src/driver/nomad_stats.ts";
 import type { StatsResult } from "../src/wasm/stats.ts";
+import { listenAsPlugin } from "./floor_listen.ts";
 
 /** A busy task's figures, as the WASM module returns them (the values do not change the message's size much). */
 const RESULT: StatsResult = {
@@ -47,14 +48,4 @@ server.addService(DriverService, {
   },
 } as unknown as grpc.UntypedServiceImplementation);
 
-const dir = Deno.env.get("PLUGIN_UNIX_SOCKET_DIR") ?? "/tmp";
-const path = `${dir}/stream-floor-${Deno.pid}.sock`;
-server.bindAsync(`unix://${path}`, grpc.ServerCredentials.createInsecure(), (err) => {
-  if (err) throw err;
-  console.log(`1|2|unix|${path}|grpc`);
-});
-Deno.addSignalListener("SIGTERM", () => {
-  server.forceShutdown();
-  Deno.removeSync(path);
-  Deno.exit(0);
-});
+listenAsPlugin(server, "stream-floor");
