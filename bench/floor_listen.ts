@@ -23,7 +23,9 @@ export function listenAsPlugin(server: grpc.Server, name: string): void {
   });
   Deno.addSignalListener("SIGTERM", () => {
     server.forceShutdown();
-    Deno.removeSync(path);
+    try {
+      Deno.removeSync(path);
+    } catch { /* the server's shutdown removed it */ }
     Deno.exit(0);
   });
 }
