@@ -831,15 +831,56 @@ export async function localImage(
   return info;
 }
 
+/** What an image's target resolves to for one platform: its manifest, config and layers. */
+interface Resolved {
+  manifestDigest: string;
+  configDesc: Descriptor;
+  config: ConfigJson;
+  layers: Descriptor[];
+}
+
+/**
+ * Targets resolved before, by target digest and platform. Content is addressed by its digest, so an entry
+ * never goes stale: a start of an image already resolved reads the image record and the snapshot only, not
+ * the index, manifest and config again (three content reads per StartTask). Frozen, as tasks share them.
+ */
+const resolvedTargets = new Map<string, Readonly<Resolved>>();
+const RESOLVED_MAX = 64;
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === "object" && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
 /** The image record, its platform manifest and its config, read from the content store (or undefined). */
 async function localBlobs(conn: Containerd, name: string, platform: Platform, signal?: AbortSignal) {
   const img = await getImage(conn, name, { signal });
   if (!img) return undefined;
-  const rootBytes = await readIfPresent(conn, img.target.digest, signal);
+  const key = `${img.target.digest} ${JSON.stringify(platform)}`;
+  const known = resolvedTargets.get(key);
+  if (known) return { img, ...known };
+  const resolved = await resolveTarget(conn, name, img.target, platform, signal);
+  if (!resolved) return undefined;
+  if (resolvedTargets.size >= RESOLVED_MAX) resolvedTargets.delete(resolvedTargets.keys().next().value!);
+  resolvedTargets.set(key, deepFreeze(resolved));
+  return { img, ...resolved };
+}
+
+async function resolveTarget(
+  conn: Containerd,
+  name: string,
+  target: Descriptor,
+  platform: Platform,
+  signal?: AbortSignal,
+): Promise<Resolved | undefined> {
+  const rootBytes = await readIfPresent(conn, target.digest, signal);
   if (!rootBytes) return undefined;
-  let manifestDesc: Descriptor = img.target;
+  let manifestDesc: Descriptor = target;
   let manifestBytes = rootBytes;
-  if (INDEX_TYPES.has(img.target.mediaType)) {
+  if (INDEX_TYPES.has(target.mediaType)) {
     const chosen = selectManifest(json<IndexJson>(rootBytes), platform);
     if (!chosen) return undefined;
     manifestDesc = chosen.desc;
@@ -851,13 +892,7 @@ async function localBlobs(conn: Containerd, name: string, platform: Platform, si
   const { config: configDesc, layers } = checkManifest(json<ManifestJson>(manifestBytes), fail);
   const configBytes = await readIfPresent(conn, configDesc.digest, signal);
   if (!configBytes) return undefined;
-  return {
-    img,
-    manifestDigest: manifestDesc.digest,
-    configDesc,
-    config: json<ConfigJson>(configBytes),
-    layers,
-  };
+  return { manifestDigest: manifestDesc.digest, configDesc, config: json<ConfigJson>(configBytes), layers };
 }
 
 /** Unpacks present layer blobs under a lease and labels the config with the new snapshot chain. */

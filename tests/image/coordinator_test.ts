@@ -64,6 +64,11 @@ Deno.test("coordinator: 10 concurrent acquires of one ref → one download; a re
     assertEquals(again, infos[0]);
     assertEquals(await settledCount("plain") - all, 0, "registry requests on the second start");
     assertEquals((await ctrRunEcho(ns, ref)).trim(), "ok");
+    // A present image's target is resolved once: later starts reuse its manifest and config (content is
+    // addressed by digest), shared by tasks and so frozen.
+    const third = await c2.acquire(ref, "task-third", { timeoutMs: 60_000 });
+    assert(third.config === again.config, "the resolved config is reused");
+    assert(Object.isFrozen(third.config), "the shared config is frozen");
 
     // force_pull resolves again but downloads no blob it already has.
     const manifests = await settledCount("plain", "/manifests/");

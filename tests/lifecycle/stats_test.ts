@@ -87,7 +87,10 @@ Deno.test("stats: a busy task uses about one core; memory held shows in usage an
       Math.abs(mean - truth) < 15,
       `stats say ${mean.toFixed(1)} %, the cgroup says ${truth.toFixed(1)} %`,
     );
-    assert(cpu.percent > 10 && cpu.percent < 110, `cpu percent ${cpu.percent}`);
+    // The agreement above is the check; this only makes sure there was something to compare. (A last sample
+    // "above 10 %" failed at 0.7 % on a saturated machine where the cgroup itself said 11.4 % over the window.)
+    assert(truth > 5, `the busy task got only ${truth.toFixed(1)} % of a core: the machine is saturated`);
+    assert(cpu.percent >= 0 && cpu.percent < 110, `cpu percent ${cpu.percent}`);
     assert(cpu.totalTicks > 0);
     const gaps = s.slice(1).map((x, i) =>
       Number(x.stats!.timestamp!.seconds - s[i].stats!.timestamp!.seconds)
