@@ -91,3 +91,17 @@ export async function cpuOver(
   const secs = (performance.now() - t0) / 1000;
   return { pct: (ticks / hz) / secs * 100, ticks, hz };
 }
+
+/**
+ * Bundles one bench script (a file of bench/, e.g. "handshake_floor.ts") into `out` with `deno bundle`, as
+ * the plugin's own bundle is made; throws with deno's stderr on failure.
+ */
+export async function bundleBenchScript(name: string, out: string): Promise<void> {
+  const src = new URL(`./${name}`, import.meta.url).pathname;
+  const b = await new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--quiet", "--platform", "deno", "-o", out, src],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!b.success) throw new Error(`deno bundle of bench/${name}: ${new TextDecoder().decode(b.stderr)}`);
+}

@@ -10,11 +10,11 @@ import { call } from "../tests/harness/plugin.ts";
 import { CTD_DIR, purgeNamespace } from "../tests/harness/driver.ts";
 import { faultDriver, type LeanTask, leanTask, pool } from "../tests/fault/helpers.ts";
 import type { TaskStatsResponse } from "../src/gen/nomad/driver.ts";
-import { cpuOver, median, procFile, procStatusMb, quantile, round, sleep } from "./lib.ts";
+import { bundleBenchScript, cpuOver, median, procFile, procStatusMb, quantile, round, sleep } from "./lib.ts";
 import type { BenchResults, ScalingPoint } from "./types.ts";
 import { BUSYBOX } from "../tests/harness/driver.ts";
 import { startPlugin } from "../tests/harness/plugin.ts";
-import { RUNTIME_ENV, v8FlagsArg } from "../src/driver/sandbox.ts";
+import { runtimeEnvLines, v8FlagsArg } from "../src/driver/sandbox.ts";
 
 /** The task of the bench: a tini-wrapped `sleep 600` from the busybox test image. */
 export const SLEEPER = {
@@ -194,20 +194,11 @@ async function streamFloorCpu(n: number, windowS: number): Promise<number> {
   const dir = await Deno.makeTempDir({ prefix: "cdrv-bench-sf-" });
   try {
     const js = `${dir}/stream-floor.js`;
-    const src = new URL("./stream_floor.ts", import.meta.url).pathname;
-    const b = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "--quiet", "--platform", "deno", "-o", js, src],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (!b.success) {
-      throw new Error(`deno bundle of bench/stream_floor.ts: ${new TextDecoder().decode(b.stderr)}`);
-    }
+    await bundleBenchScript("stream_floor.ts", js);
     const bin = `${dir}/stream-floor`;
-    const env = RUNTIME_ENV.map((e) => `export ${e.name}=${e.value}`).join("\n");
     await Deno.writeTextFile(
       bin,
-      `#!/bin/sh\n${env}\nexport DENO_DIR=${dir}/cache DENO_NO_UPDATE_CHECK=1\n` +
+      `#!/bin/sh\n${runtimeEnvLines()}\nexport DENO_DIR=${dir}/cache DENO_NO_UPDATE_CHECK=1\n` +
         `exec "${Deno.execPath()}" run --cached-only --no-prompt --no-config --quiet ${v8FlagsArg()} -A "${js}"\n`,
       { mode: 0o755 },
     );

@@ -20,7 +20,17 @@ import type { BenchResults } from "./types.ts";
 export type { BenchResults } from "./types.ts";
 import { faultDriver, type LeanTask, leanTask, pool } from "../tests/fault/helpers.ts";
 import type { TaskHandle, TaskStatsResponse } from "../src/gen/nomad/driver.ts";
-import { cpuOver, median, procComm, procStatusMb, quantile, round, sleep, timed } from "./lib.ts";
+import {
+  bundleBenchScript,
+  cpuOver,
+  median,
+  procComm,
+  procStatusMb,
+  quantile,
+  round,
+  sleep,
+  timed,
+} from "./lib.ts";
 
 type Driver = Awaited<ReturnType<typeof faultDriver>>;
 
@@ -89,22 +99,7 @@ export async function handshake(r: BenchResults, runs = 20): Promise<void> {
   const sock = await Deno.makeTempDir({ prefix: "cdrv-bench-hs-" });
   try {
     const floorJs = `${sock}/floor.js`;
-    const b = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "bundle",
-        "--quiet",
-        "--platform",
-        "deno",
-        "-o",
-        floorJs,
-        new URL("./handshake_floor.ts", import.meta.url).pathname,
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (!b.success) {
-      throw new Error(`deno bundle of bench/handshake_floor.ts: ${new TextDecoder().decode(b.stderr)}`);
-    }
+    await bundleBenchScript("handshake_floor.ts", floorJs);
     const env = {
       [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE,
       PLUGIN_PROTOCOL_VERSIONS: "2",

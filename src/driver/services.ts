@@ -15,7 +15,7 @@ import { DriverService } from "../gen/nomad/driver.ts";
  *
  * @example
  * ```ts ignore
- * deferServices(DRIVER_SERVICE_DEFINITIONS, boot.then(driverServices));
+ * deferServices(DRIVER_SERVICE_DEFINITIONS, boot.then((b) => b.services)); // boot: bootDriver()'s promise
  * ```
  */
 export const DRIVER_SERVICE_DEFINITIONS: grpc.ServiceDefinition[] = [BasePluginService, DriverService];
