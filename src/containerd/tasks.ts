@@ -310,8 +310,13 @@ export async function listPids(
 
 type MetricRow = Awaited<ReturnType<typeof taskMetrics>>[number];
 
-/** Tasks per Tasks.Metrics call of a batch (see {@linkcode batchedTaskMetrics}). */
-export const METRICS_CHUNK = 25;
+/**
+ * Tasks per Tasks.Metrics call of a batch (see {@linkcode batchedTaskMetrics}). A call costs this process
+ * ~370 µs of CPU whatever its size (grpc-js's per-call set-up and HTTP/2 stream), a row ~1.5 µs to decode;
+ * containerd answers 100 rows in ~90 ms (it asks each task's shim in turn). 100: at 500 tasks streaming
+ * stats, 5 calls a second instead of 20 (bench: plugin CPU 4.2–4.7 % → 3.3–3.7 % of a core).
+ */
+export const METRICS_CHUNK = 100;
 
 function chunks<T>(xs: T[], n: number): T[][] {
   const out: T[][] = [];
