@@ -5,7 +5,8 @@
 # runtime and the bundle are found beside its own resolved path (Nomad may call it through a symlink).
 #
 #   <dir>/containerd-driver        this launcher
-#   <dir>/containerd-driver.js     the bundle
+#   <dir>/containerd-driver.js     the bundle's entry (go-plugin; runs first, prints the handshake line)
+#   <dir>/containerd-driver.*.js   its chunks: the driver (loaded after the line) and what both share
 #   <dir>/runtime/deno             the Deno runtime (CONTAINERD_DRIVER_DENO overrides it)
 #
 # The go-plugin socket lives in a private directory (0700) made here for this process alone, under

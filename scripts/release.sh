@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes the release artifacts to dist/ from the bundle build (bin/containerd-driver + .js, see build.sh):
 #
-#   containerd-driver_<version>_linux_amd64.tar.gz   launcher, bundle, Deno runtime (npm @deno/linux-x64-glibc),
+#   containerd-driver_<version>_linux_amd64.tar.gz   launcher, bundle (3 files), Deno runtime (npm @deno/linux-x64-glibc),
 #                                                    licences, README.md, VERSION; plugin/ holds a symlink
 #   containerd-driver_<version>_linux_arm64.tar.gz   the same with npm @deno/linux-arm64-glibc, when npm serves it
 #   containerd-driver_<version>_<arch>.deb           the same tree under /usr/lib/containerd-driver/
@@ -13,7 +13,12 @@ source "$(dirname "$0")/lib/common.sh"
 cd "$CDRV_ROOT"
 
 deno="$CDRV_BIN/deno"
-[ -f bin/containerd-driver.js ] && head -1 bin/containerd-driver | grep -q '^#!/bin/sh' ||
+# The bundle: its entry and the two chunks it imports (build.sh).
+BUNDLE_FILES=(containerd-driver.shared.js containerd-driver.driver.js containerd-driver.js)
+for f in "${BUNDLE_FILES[@]}"; do
+  [ -f "bin/$f" ] || { echo "release.sh: bin/$f is missing; run ./scripts/build.sh --release" >&2; exit 1; }
+done
+head -1 bin/containerd-driver | grep -q '^#!/bin/sh' ||
   { echo "release.sh: bin/ holds no bundle build; run ./scripts/build.sh --release" >&2; exit 1; }
 version=$("$deno" eval --no-config 'import { PLUGIN_VERSION } from "./src/version.ts"; console.log(PLUGIN_VERSION)')
 commit=$(cdrv_commit)
@@ -53,7 +58,7 @@ licences() {
   mkdir -p "$dest"
   cp LICENSE "$dest/containerd-driver.LICENSE" || { cdrv_log "release: the repo's LICENSE is missing"; return 1; }
   cp "$CDRV_CACHE/deno/node_modules/deno/LICENSE" "$dest/deno.LICENSE"
-  grep -o 'npm:\(@[a-z0-9._-]*/\)\?[a-z0-9._-]*/[0-9][^/]*/' bin/containerd-driver.js | sort -u |
+  grep -oh 'npm:\(@[a-z0-9._-]*/\)\?[a-z0-9._-]*/[0-9][^/]*/' "${BUNDLE_FILES[@]/#/bin/}" | sort -u |
     while read -r ref; do
       ref=${ref#npm:}
       ref=${ref%/}
@@ -80,7 +85,7 @@ tree() {
   rt=$(runtime_dir "$npmarch") || return 1
   mkdir -p "$dest/runtime" "$dest/plugin"
   install -m 0755 bin/containerd-driver "$dest/containerd-driver"
-  install -m 0644 bin/containerd-driver.js "$dest/containerd-driver.js"
+  for f in "${BUNDLE_FILES[@]}"; do install -m 0644 "bin/$f" "$dest/$f"; done
   install -m 0755 "$rt/deno" "$dest/runtime/deno"
   {
     echo "npm package: @deno/linux-$npmarch-glibc@$DENO_VERSION"

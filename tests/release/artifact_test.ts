@@ -41,6 +41,8 @@ Deno.test("release: the archive holds launcher, bundle, npm Deno with its sha256
       const f of [
         "containerd-driver",
         "containerd-driver.js",
+        "containerd-driver.shared.js",
+        "containerd-driver.driver.js",
         "runtime/deno",
         "runtime/SOURCE",
         "README.md",

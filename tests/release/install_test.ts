@@ -104,17 +104,30 @@ async function seqLines(agent: OperatorAgent, alloc: string): Promise<number> {
   return nums.length;
 }
 
-/** Replaces the installed files as the README's upgrade says: each new file beside the old, then renamed. */
+/**
+ * Replaces the installed files as the README's upgrade says: each new file beside the old, then renamed; the
+ * runtime, the bundle's chunks, its entry, the launcher last. The new bundle carries `newVersion`.
+ */
 async function replaceFiles(op: string, newVersion: string): Promise<void> {
-  const bundle = await Deno.readTextFile(`${op}/containerd-driver.js`);
-  const marked = bundle.replace(`PLUGIN_VERSION = "${PLUGIN_VERSION}"`, `PLUGIN_VERSION = "${newVersion}"`);
-  assert(marked !== bundle, "the bundle's version literal was not found");
-  await Deno.writeTextFile(`${op}/containerd-driver.js.new`, marked);
-  await Deno.rename(`${op}/containerd-driver.js.new`, `${op}/containerd-driver.js`);
-  for (const f of ["runtime/deno", "containerd-driver"]) {
-    await Deno.copyFile(`${op}/${f}`, `${op}/${f}.new`);
+  const literal = `PLUGIN_VERSION = "${PLUGIN_VERSION}"`;
+  let marked = 0;
+  const files = [
+    "runtime/deno",
+    "containerd-driver.shared.js",
+    "containerd-driver.driver.js",
+    "containerd-driver.js",
+  ];
+  for (const f of [...files, "containerd-driver"]) {
+    if (f.endsWith(".js")) {
+      const text = await Deno.readTextFile(`${op}/${f}`);
+      if (text.includes(literal)) marked++;
+      await Deno.writeTextFile(`${op}/${f}.new`, text.replace(literal, `PLUGIN_VERSION = "${newVersion}"`));
+    } else {
+      await Deno.copyFile(`${op}/${f}`, `${op}/${f}.new`);
+    }
     await Deno.rename(`${op}/${f}.new`, `${op}/${f}`);
   }
+  assertEquals(marked, 1, "the bundle's version literal is not in exactly one of its files");
 }
 
 /** What the steps share. */

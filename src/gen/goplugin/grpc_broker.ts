@@ -118,36 +118,6 @@ export const ConnInfo: MessageFns<ConnInfo> = {
     }
   },
 
-  fromJSON(object: any): ConnInfo {
-    return {
-      serviceId: isSet(object.serviceId)
-        ? globalThis.Number(object.serviceId)
-        : isSet(object.service_id)
-        ? globalThis.Number(object.service_id)
-        : 0,
-      network: isSet(object.network) ? globalThis.String(object.network) : "",
-      address: isSet(object.address) ? globalThis.String(object.address) : "",
-      knock: isSet(object.knock) ? ConnInfo_Knock.fromJSON(object.knock) : undefined,
-    };
-  },
-
-  toJSON(message: ConnInfo): unknown {
-    const obj: any = {};
-    if (message.serviceId !== 0) {
-      obj.serviceId = Math.round(message.serviceId);
-    }
-    if (message.network !== "") {
-      obj.network = message.network;
-    }
-    if (message.address !== "") {
-      obj.address = message.address;
-    }
-    if (message.knock !== undefined) {
-      obj.knock = ConnInfo_Knock.toJSON(message.knock);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ConnInfo>, I>>(base?: I): ConnInfo {
     return ConnInfo.fromPartial(base ?? ({} as any));
   },
@@ -230,28 +200,6 @@ export const ConnInfo_Knock: MessageFns<ConnInfo_Knock> = {
     }
   },
 
-  fromJSON(object: any): ConnInfo_Knock {
-    return {
-      knock: isSet(object.knock) ? globalThis.Boolean(object.knock) : false,
-      ack: isSet(object.ack) ? globalThis.Boolean(object.ack) : false,
-      error: isSet(object.error) ? globalThis.String(object.error) : "",
-    };
-  },
-
-  toJSON(message: ConnInfo_Knock): unknown {
-    const obj: any = {};
-    if (message.knock !== false) {
-      obj.knock = message.knock;
-    }
-    if (message.ack !== false) {
-      obj.ack = message.ack;
-    }
-    if (message.error !== "") {
-      obj.error = message.error;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ConnInfo_Knock>, I>>(base?: I): ConnInfo_Knock {
     return ConnInfo_Knock.fromPartial(base ?? ({} as any));
   },
@@ -306,15 +254,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

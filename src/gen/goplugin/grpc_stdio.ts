@@ -39,38 +39,6 @@ export enum StdioData_Channel {
   UNRECOGNIZED = -1,
 }
 
-export function stdioData_ChannelFromJSON(object: any): StdioData_Channel {
-  switch (object) {
-    case 0:
-    case "INVALID":
-      return StdioData_Channel.INVALID;
-    case 1:
-    case "STDOUT":
-      return StdioData_Channel.STDOUT;
-    case 2:
-    case "STDERR":
-      return StdioData_Channel.STDERR;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return StdioData_Channel.UNRECOGNIZED;
-  }
-}
-
-export function stdioData_ChannelToJSON(object: StdioData_Channel): string {
-  switch (object) {
-    case StdioData_Channel.INVALID:
-      return "INVALID";
-    case StdioData_Channel.STDOUT:
-      return "STDOUT";
-    case StdioData_Channel.STDERR:
-      return "STDERR";
-    case StdioData_Channel.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 function createBaseStdioData(): StdioData {
   return { channel: 0, data: new Uint8Array(0) };
 }
@@ -127,24 +95,6 @@ export const StdioData: MessageFns<StdioData> = {
     }
   },
 
-  fromJSON(object: any): StdioData {
-    return {
-      channel: isSet(object.channel) ? stdioData_ChannelFromJSON(object.channel) : 0,
-      data: isSet(object.data) ? bytesFromBase64(object.data) : new Uint8Array(0),
-    };
-  },
-
-  toJSON(message: StdioData): unknown {
-    const obj: any = {};
-    if (message.channel !== 0) {
-      obj.channel = stdioData_ChannelToJSON(message.channel);
-    }
-    if (message.data.length !== 0) {
-      obj.data = base64FromBytes(message.data);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StdioData>, I>>(base?: I): StdioData {
     return StdioData.fromPartial(base ?? ({} as any));
   },
@@ -184,31 +134,6 @@ export const GRPCStdioClient = makeGenericClientConstructor(GRPCStdioService, "p
   serviceName: string;
 };
 
-function bytesFromBase64(b64: string): Uint8Array {
-  if ((globalThis as any).Buffer) {
-    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
-  } else {
-    const bin = globalThis.atob(b64);
-    const arr = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; ++i) {
-      arr[i] = bin.charCodeAt(i);
-    }
-    return arr;
-  }
-}
-
-function base64FromBytes(arr: Uint8Array): string {
-  if ((globalThis as any).Buffer) {
-    return (globalThis as any).Buffer.from(arr).toString("base64");
-  } else {
-    const bin: string[] = [];
-    arr.forEach((byte) => {
-      bin.push(globalThis.String.fromCharCode(byte));
-    });
-    return globalThis.btoa(bin.join(""));
-  }
-}
-
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
 export type DeepPartial<T> = T extends bigint ? string | number | bigint
@@ -222,15 +147,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -119,46 +119,6 @@ export const Attribute: MessageFns<Attribute> = {
     }
   },
 
-  fromJSON(object: any): Attribute {
-    return {
-      value: isSet(object.floatVal)
-        ? { $case: "floatVal", value: globalThis.Number(object.floatVal) }
-        : isSet(object.float_val)
-        ? { $case: "floatVal", value: globalThis.Number(object.float_val) }
-        : isSet(object.intVal)
-        ? { $case: "intVal", value: BigInt(object.intVal) }
-        : isSet(object.int_val)
-        ? { $case: "intVal", value: BigInt(object.int_val) }
-        : isSet(object.stringVal)
-        ? { $case: "stringVal", value: globalThis.String(object.stringVal) }
-        : isSet(object.string_val)
-        ? { $case: "stringVal", value: globalThis.String(object.string_val) }
-        : isSet(object.boolVal)
-        ? { $case: "boolVal", value: globalThis.Boolean(object.boolVal) }
-        : isSet(object.bool_val)
-        ? { $case: "boolVal", value: globalThis.Boolean(object.bool_val) }
-        : undefined,
-      unit: isSet(object.unit) ? globalThis.String(object.unit) : "",
-    };
-  },
-
-  toJSON(message: Attribute): unknown {
-    const obj: any = {};
-    if (message.value?.$case === "floatVal") {
-      obj.floatVal = floatToJson(message.value.value);
-    } else if (message.value?.$case === "intVal") {
-      obj.intVal = message.value.value.toString();
-    } else if (message.value?.$case === "stringVal") {
-      obj.stringVal = message.value.value;
-    } else if (message.value?.$case === "boolVal") {
-      obj.boolVal = message.value.value;
-    }
-    if (message.unit !== "") {
-      obj.unit = message.unit;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Attribute>, I>>(base?: I): Attribute {
     return Attribute.fromPartial(base ?? ({} as any));
   },
@@ -195,10 +155,6 @@ export const Attribute: MessageFns<Attribute> = {
   },
 };
 
-function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
-}
-
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
 export type DeepPartial<T> = T extends bigint ? string | number | bigint
@@ -212,15 +168,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -35,69 +35,10 @@ export enum PluginType {
   UNRECOGNIZED = -1,
 }
 
-export function pluginTypeFromJSON(object: any): PluginType {
-  switch (object) {
-    case 0:
-    case "UNKNOWN":
-      return PluginType.UNKNOWN;
-    case 2:
-    case "DRIVER":
-      return PluginType.DRIVER;
-    case 3:
-    case "DEVICE":
-      return PluginType.DEVICE;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return PluginType.UNRECOGNIZED;
-  }
-}
-
-export function pluginTypeToJSON(object: PluginType): string {
-  switch (object) {
-    case PluginType.UNKNOWN:
-      return "UNKNOWN";
-    case PluginType.DRIVER:
-      return "DRIVER";
-    case PluginType.DEVICE:
-      return "DEVICE";
-    case PluginType.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum CoreGrade {
   Performance = 0,
   Efficiency = 1,
   UNRECOGNIZED = -1,
-}
-
-export function coreGradeFromJSON(object: any): CoreGrade {
-  switch (object) {
-    case 0:
-    case "Performance":
-      return CoreGrade.Performance;
-    case 1:
-    case "Efficiency":
-      return CoreGrade.Efficiency;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return CoreGrade.UNRECOGNIZED;
-  }
-}
-
-export function coreGradeToJSON(object: CoreGrade): string {
-  switch (object) {
-    case CoreGrade.Performance:
-      return "Performance";
-    case CoreGrade.Efficiency:
-      return "Efficiency";
-    case CoreGrade.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export interface PluginInfoRequest {
@@ -201,15 +142,6 @@ export const PluginInfoRequest: MessageFns<PluginInfoRequest> = {
     }
   },
 
-  fromJSON(_: any): PluginInfoRequest {
-    return {};
-  },
-
-  toJSON(_: PluginInfoRequest): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PluginInfoRequest>, I>>(base?: I): PluginInfoRequest {
     return PluginInfoRequest.fromPartial(base ?? ({} as any));
   },
@@ -297,40 +229,6 @@ export const PluginInfoResponse: MessageFns<PluginInfoResponse> = {
     }
   },
 
-  fromJSON(object: any): PluginInfoResponse {
-    return {
-      type: isSet(object.type) ? pluginTypeFromJSON(object.type) : 0,
-      pluginApiVersions: globalThis.Array.isArray(object?.pluginApiVersions)
-        ? object.pluginApiVersions.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.plugin_api_versions)
-        ? object.plugin_api_versions.map((e: any) => globalThis.String(e))
-        : [],
-      pluginVersion: isSet(object.pluginVersion)
-        ? globalThis.String(object.pluginVersion)
-        : isSet(object.plugin_version)
-        ? globalThis.String(object.plugin_version)
-        : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-    };
-  },
-
-  toJSON(message: PluginInfoResponse): unknown {
-    const obj: any = {};
-    if (message.type !== 0) {
-      obj.type = pluginTypeToJSON(message.type);
-    }
-    if (message.pluginApiVersions?.length) {
-      obj.pluginApiVersions = message.pluginApiVersions;
-    }
-    if (message.pluginVersion !== "") {
-      obj.pluginVersion = message.pluginVersion;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PluginInfoResponse>, I>>(base?: I): PluginInfoResponse {
     return PluginInfoResponse.fromPartial(base ?? ({} as any));
   },
@@ -376,15 +274,6 @@ export const ConfigSchemaRequest: MessageFns<ConfigSchemaRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): ConfigSchemaRequest {
-    return {};
-  },
-
-  toJSON(_: ConfigSchemaRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ConfigSchemaRequest>, I>>(base?: I): ConfigSchemaRequest {
@@ -439,18 +328,6 @@ export const ConfigSchemaResponse: MessageFns<ConfigSchemaResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ConfigSchemaResponse {
-    return { spec: isSet(object.spec) ? Spec.fromJSON(object.spec) : undefined };
-  },
-
-  toJSON(message: ConfigSchemaResponse): unknown {
-    const obj: any = {};
-    if (message.spec !== undefined) {
-      obj.spec = Spec.toJSON(message.spec);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ConfigSchemaResponse>, I>>(base?: I): ConfigSchemaResponse {
@@ -530,40 +407,6 @@ export const SetConfigRequest: MessageFns<SetConfigRequest> = {
     }
   },
 
-  fromJSON(object: any): SetConfigRequest {
-    return {
-      msgpackConfig: isSet(object.msgpackConfig)
-        ? bytesFromBase64(object.msgpackConfig)
-        : isSet(object.msgpack_config)
-        ? bytesFromBase64(object.msgpack_config)
-        : new Uint8Array(0),
-      nomadConfig: isSet(object.nomadConfig)
-        ? NomadConfig.fromJSON(object.nomadConfig)
-        : isSet(object.nomad_config)
-        ? NomadConfig.fromJSON(object.nomad_config)
-        : undefined,
-      pluginApiVersion: isSet(object.pluginApiVersion)
-        ? globalThis.String(object.pluginApiVersion)
-        : isSet(object.plugin_api_version)
-        ? globalThis.String(object.plugin_api_version)
-        : "",
-    };
-  },
-
-  toJSON(message: SetConfigRequest): unknown {
-    const obj: any = {};
-    if (message.msgpackConfig.length !== 0) {
-      obj.msgpackConfig = base64FromBytes(message.msgpackConfig);
-    }
-    if (message.nomadConfig !== undefined) {
-      obj.nomadConfig = NomadConfig.toJSON(message.nomadConfig);
-    }
-    if (message.pluginApiVersion !== "") {
-      obj.pluginApiVersion = message.pluginApiVersion;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<SetConfigRequest>, I>>(base?: I): SetConfigRequest {
     return SetConfigRequest.fromPartial(base ?? ({} as any));
   },
@@ -621,18 +464,6 @@ export const NomadConfig: MessageFns<NomadConfig> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): NomadConfig {
-    return { driver: isSet(object.driver) ? NomadDriverConfig.fromJSON(object.driver) : undefined };
-  },
-
-  toJSON(message: NomadConfig): unknown {
-    const obj: any = {};
-    if (message.driver !== undefined) {
-      obj.driver = NomadDriverConfig.toJSON(message.driver);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<NomadConfig>, I>>(base?: I): NomadConfig {
@@ -712,28 +543,6 @@ export const NomadDriverConfig: MessageFns<NomadDriverConfig> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): NomadDriverConfig {
-    return {
-      ClientMaxPort: isSet(object.ClientMaxPort) ? globalThis.Number(object.ClientMaxPort) : 0,
-      ClientMinPort: isSet(object.ClientMinPort) ? globalThis.Number(object.ClientMinPort) : 0,
-      Topology: isSet(object.Topology) ? ClientTopology.fromJSON(object.Topology) : undefined,
-    };
-  },
-
-  toJSON(message: NomadDriverConfig): unknown {
-    const obj: any = {};
-    if (message.ClientMaxPort !== 0) {
-      obj.ClientMaxPort = Math.round(message.ClientMaxPort);
-    }
-    if (message.ClientMinPort !== 0) {
-      obj.ClientMinPort = Math.round(message.ClientMinPort);
-    }
-    if (message.Topology !== undefined) {
-      obj.Topology = ClientTopology.toJSON(message.Topology);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<NomadDriverConfig>, I>>(base?: I): NomadDriverConfig {
@@ -859,50 +668,6 @@ export const ClientTopology: MessageFns<ClientTopology> = {
     }
   },
 
-  fromJSON(object: any): ClientTopology {
-    return {
-      nodeIds: globalThis.Array.isArray(object?.nodeIds)
-        ? object.nodeIds.map((e: any) => globalThis.Number(e))
-        : globalThis.Array.isArray(object?.node_ids)
-        ? object.node_ids.map((e: any) => globalThis.Number(e))
-        : [],
-      distances: isSet(object.distances) ? ClientTopologySLIT.fromJSON(object.distances) : undefined,
-      cores: globalThis.Array.isArray(object?.cores)
-        ? object.cores.map((e: any) => ClientTopologyCore.fromJSON(e))
-        : [],
-      overrideTotalCompute: isSet(object.overrideTotalCompute)
-        ? BigInt(object.overrideTotalCompute)
-        : isSet(object.override_total_compute)
-        ? BigInt(object.override_total_compute)
-        : 0n,
-      overrideWitholdCompute: isSet(object.overrideWitholdCompute)
-        ? BigInt(object.overrideWitholdCompute)
-        : isSet(object.override_withold_compute)
-        ? BigInt(object.override_withold_compute)
-        : 0n,
-    };
-  },
-
-  toJSON(message: ClientTopology): unknown {
-    const obj: any = {};
-    if (message.nodeIds?.length) {
-      obj.nodeIds = message.nodeIds.map((e) => Math.round(e));
-    }
-    if (message.distances !== undefined) {
-      obj.distances = ClientTopologySLIT.toJSON(message.distances);
-    }
-    if (message.cores?.length) {
-      obj.cores = message.cores.map((e) => ClientTopologyCore.toJSON(e));
-    }
-    if (message.overrideTotalCompute !== 0n) {
-      obj.overrideTotalCompute = message.overrideTotalCompute.toString();
-    }
-    if (message.overrideWitholdCompute !== 0n) {
-      obj.overrideWitholdCompute = message.overrideWitholdCompute.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ClientTopology>, I>>(base?: I): ClientTopology {
     return ClientTopology.fromPartial(base ?? ({} as any));
   },
@@ -992,24 +757,6 @@ export const ClientTopologySLIT: MessageFns<ClientTopologySLIT> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ClientTopologySLIT {
-    return {
-      dimension: isSet(object.dimension) ? globalThis.Number(object.dimension) : 0,
-      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => globalThis.Number(e)) : [],
-    };
-  },
-
-  toJSON(message: ClientTopologySLIT): unknown {
-    const obj: any = {};
-    if (message.dimension !== 0) {
-      obj.dimension = Math.round(message.dimension);
-    }
-    if (message.values?.length) {
-      obj.values = message.values.map((e) => Math.round(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ClientTopologySLIT>, I>>(base?: I): ClientTopologySLIT {
@@ -1163,76 +910,6 @@ export const ClientTopologyCore: MessageFns<ClientTopologyCore> = {
     }
   },
 
-  fromJSON(object: any): ClientTopologyCore {
-    return {
-      socketId: isSet(object.socketId)
-        ? globalThis.Number(object.socketId)
-        : isSet(object.socket_id)
-        ? globalThis.Number(object.socket_id)
-        : 0,
-      nodeId: isSet(object.nodeId)
-        ? globalThis.Number(object.nodeId)
-        : isSet(object.node_id)
-        ? globalThis.Number(object.node_id)
-        : 0,
-      coreId: isSet(object.coreId)
-        ? globalThis.Number(object.coreId)
-        : isSet(object.core_id)
-        ? globalThis.Number(object.core_id)
-        : 0,
-      coreGrade: isSet(object.coreGrade)
-        ? coreGradeFromJSON(object.coreGrade)
-        : isSet(object.core_grade)
-        ? coreGradeFromJSON(object.core_grade)
-        : 0,
-      disable: isSet(object.disable) ? globalThis.Boolean(object.disable) : false,
-      baseSpeed: isSet(object.baseSpeed)
-        ? BigInt(object.baseSpeed)
-        : isSet(object.base_speed)
-        ? BigInt(object.base_speed)
-        : 0n,
-      maxSpeed: isSet(object.maxSpeed)
-        ? BigInt(object.maxSpeed)
-        : isSet(object.max_speed)
-        ? BigInt(object.max_speed)
-        : 0n,
-      guessSpeed: isSet(object.guessSpeed)
-        ? BigInt(object.guessSpeed)
-        : isSet(object.guess_speed)
-        ? BigInt(object.guess_speed)
-        : 0n,
-    };
-  },
-
-  toJSON(message: ClientTopologyCore): unknown {
-    const obj: any = {};
-    if (message.socketId !== 0) {
-      obj.socketId = Math.round(message.socketId);
-    }
-    if (message.nodeId !== 0) {
-      obj.nodeId = Math.round(message.nodeId);
-    }
-    if (message.coreId !== 0) {
-      obj.coreId = Math.round(message.coreId);
-    }
-    if (message.coreGrade !== 0) {
-      obj.coreGrade = coreGradeToJSON(message.coreGrade);
-    }
-    if (message.disable !== false) {
-      obj.disable = message.disable;
-    }
-    if (message.baseSpeed !== 0n) {
-      obj.baseSpeed = message.baseSpeed.toString();
-    }
-    if (message.maxSpeed !== 0n) {
-      obj.maxSpeed = message.maxSpeed.toString();
-    }
-    if (message.guessSpeed !== 0n) {
-      obj.guessSpeed = message.guessSpeed.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ClientTopologyCore>, I>>(base?: I): ClientTopologyCore {
     return ClientTopologyCore.fromPartial(base ?? ({} as any));
   },
@@ -1284,15 +961,6 @@ export const SetConfigResponse: MessageFns<SetConfigResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): SetConfigResponse {
-    return {};
-  },
-
-  toJSON(_: SetConfigResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<SetConfigResponse>, I>>(base?: I): SetConfigResponse {
@@ -1399,31 +1067,6 @@ export const BasePluginClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-function bytesFromBase64(b64: string): Uint8Array {
-  if ((globalThis as any).Buffer) {
-    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
-  } else {
-    const bin = globalThis.atob(b64);
-    const arr = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; ++i) {
-      arr[i] = bin.charCodeAt(i);
-    }
-    return arr;
-  }
-}
-
-function base64FromBytes(arr: Uint8Array): string {
-  if ((globalThis as any).Buffer) {
-    return (globalThis as any).Buffer.from(arr).toString("base64");
-  } else {
-    const bin: string[] = [];
-    arr.forEach((byte) => {
-      bin.push(globalThis.String.fromCharCode(byte));
-    });
-    return globalThis.btoa(bin.join(""));
-  }
-}
-
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
 export type DeepPartial<T> = T extends bigint ? string | number | bigint
@@ -1437,15 +1080,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

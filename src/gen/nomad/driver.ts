@@ -41,38 +41,6 @@ export enum TaskState {
   UNRECOGNIZED = -1,
 }
 
-export function taskStateFromJSON(object: any): TaskState {
-  switch (object) {
-    case 0:
-    case "UNKNOWN":
-      return TaskState.UNKNOWN;
-    case 1:
-    case "RUNNING":
-      return TaskState.RUNNING;
-    case 2:
-    case "EXITED":
-      return TaskState.EXITED;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return TaskState.UNRECOGNIZED;
-  }
-}
-
-export function taskStateToJSON(object: TaskState): string {
-  switch (object) {
-    case TaskState.UNKNOWN:
-      return "UNKNOWN";
-    case TaskState.RUNNING:
-      return "RUNNING";
-    case TaskState.EXITED:
-      return "EXITED";
-    case TaskState.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export interface TaskConfigSchemaRequest {
 }
 
@@ -102,38 +70,6 @@ export enum FingerprintResponse_HealthState {
   UNHEALTHY = 1,
   HEALTHY = 2,
   UNRECOGNIZED = -1,
-}
-
-export function fingerprintResponse_HealthStateFromJSON(object: any): FingerprintResponse_HealthState {
-  switch (object) {
-    case 0:
-    case "UNDETECTED":
-      return FingerprintResponse_HealthState.UNDETECTED;
-    case 1:
-    case "UNHEALTHY":
-      return FingerprintResponse_HealthState.UNHEALTHY;
-    case 2:
-    case "HEALTHY":
-      return FingerprintResponse_HealthState.HEALTHY;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return FingerprintResponse_HealthState.UNRECOGNIZED;
-  }
-}
-
-export function fingerprintResponse_HealthStateToJSON(object: FingerprintResponse_HealthState): string {
-  switch (object) {
-    case FingerprintResponse_HealthState.UNDETECTED:
-      return "UNDETECTED";
-    case FingerprintResponse_HealthState.UNHEALTHY:
-      return "UNHEALTHY";
-    case FingerprintResponse_HealthState.HEALTHY:
-      return "HEALTHY";
-    case FingerprintResponse_HealthState.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export interface FingerprintResponse_AttributesEntry {
@@ -167,38 +103,6 @@ export enum StartTaskResponse_Result {
   RETRY = 1,
   FATAL = 2,
   UNRECOGNIZED = -1,
-}
-
-export function startTaskResponse_ResultFromJSON(object: any): StartTaskResponse_Result {
-  switch (object) {
-    case 0:
-    case "SUCCESS":
-      return StartTaskResponse_Result.SUCCESS;
-    case 1:
-    case "RETRY":
-      return StartTaskResponse_Result.RETRY;
-    case 2:
-    case "FATAL":
-      return StartTaskResponse_Result.FATAL;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return StartTaskResponse_Result.UNRECOGNIZED;
-  }
-}
-
-export function startTaskResponse_ResultToJSON(object: StartTaskResponse_Result): string {
-  switch (object) {
-    case StartTaskResponse_Result.SUCCESS:
-      return "SUCCESS";
-    case StartTaskResponse_Result.RETRY:
-      return "RETRY";
-    case StartTaskResponse_Result.FATAL:
-      return "FATAL";
-    case StartTaskResponse_Result.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export interface WaitTaskRequest {
@@ -345,80 +249,11 @@ export enum DriverCapabilities_FSIsolation {
   UNRECOGNIZED = -1,
 }
 
-export function driverCapabilities_FSIsolationFromJSON(object: any): DriverCapabilities_FSIsolation {
-  switch (object) {
-    case 0:
-    case "NONE":
-      return DriverCapabilities_FSIsolation.NONE;
-    case 1:
-    case "CHROOT":
-      return DriverCapabilities_FSIsolation.CHROOT;
-    case 2:
-    case "IMAGE":
-      return DriverCapabilities_FSIsolation.IMAGE;
-    case 3:
-    case "UNVEIL":
-      return DriverCapabilities_FSIsolation.UNVEIL;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return DriverCapabilities_FSIsolation.UNRECOGNIZED;
-  }
-}
-
-export function driverCapabilities_FSIsolationToJSON(object: DriverCapabilities_FSIsolation): string {
-  switch (object) {
-    case DriverCapabilities_FSIsolation.NONE:
-      return "NONE";
-    case DriverCapabilities_FSIsolation.CHROOT:
-      return "CHROOT";
-    case DriverCapabilities_FSIsolation.IMAGE:
-      return "IMAGE";
-    case DriverCapabilities_FSIsolation.UNVEIL:
-      return "UNVEIL";
-    case DriverCapabilities_FSIsolation.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum DriverCapabilities_MountConfigs {
   UNKNOWN_MOUNTS = 0,
   ANY_MOUNTS = 0,
   NO_MOUNTS = 1,
   UNRECOGNIZED = -1,
-}
-
-export function driverCapabilities_MountConfigsFromJSON(object: any): DriverCapabilities_MountConfigs {
-  switch (object) {
-    case 0:
-    case "UNKNOWN_MOUNTS":
-      return DriverCapabilities_MountConfigs.UNKNOWN_MOUNTS;
-    case 0:
-    case "ANY_MOUNTS":
-      return DriverCapabilities_MountConfigs.ANY_MOUNTS;
-    case 1:
-    case "NO_MOUNTS":
-      return DriverCapabilities_MountConfigs.NO_MOUNTS;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return DriverCapabilities_MountConfigs.UNRECOGNIZED;
-  }
-}
-
-export function driverCapabilities_MountConfigsToJSON(object: DriverCapabilities_MountConfigs): string {
-  switch (object) {
-    case DriverCapabilities_MountConfigs.UNKNOWN_MOUNTS:
-      return "UNKNOWN_MOUNTS";
-    case DriverCapabilities_MountConfigs.ANY_MOUNTS:
-      return "ANY_MOUNTS";
-    case DriverCapabilities_MountConfigs.NO_MOUNTS:
-      return "NO_MOUNTS";
-    case DriverCapabilities_MountConfigs.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 /** Network namespace the task joins. */
@@ -435,47 +270,6 @@ export enum NetworkIsolationSpec_NetworkIsolationMode {
   TASK = 2,
   NONE = 3,
   UNRECOGNIZED = -1,
-}
-
-export function networkIsolationSpec_NetworkIsolationModeFromJSON(
-  object: any,
-): NetworkIsolationSpec_NetworkIsolationMode {
-  switch (object) {
-    case 0:
-    case "HOST":
-      return NetworkIsolationSpec_NetworkIsolationMode.HOST;
-    case 1:
-    case "GROUP":
-      return NetworkIsolationSpec_NetworkIsolationMode.GROUP;
-    case 2:
-    case "TASK":
-      return NetworkIsolationSpec_NetworkIsolationMode.TASK;
-    case 3:
-    case "NONE":
-      return NetworkIsolationSpec_NetworkIsolationMode.NONE;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return NetworkIsolationSpec_NetworkIsolationMode.UNRECOGNIZED;
-  }
-}
-
-export function networkIsolationSpec_NetworkIsolationModeToJSON(
-  object: NetworkIsolationSpec_NetworkIsolationMode,
-): string {
-  switch (object) {
-    case NetworkIsolationSpec_NetworkIsolationMode.HOST:
-      return "HOST";
-    case NetworkIsolationSpec_NetworkIsolationMode.GROUP:
-      return "GROUP";
-    case NetworkIsolationSpec_NetworkIsolationMode.TASK:
-      return "TASK";
-    case NetworkIsolationSpec_NetworkIsolationMode.NONE:
-      return "NONE";
-    case NetworkIsolationSpec_NetworkIsolationMode.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export interface NetworkIsolationSpec_LabelsEntry {
@@ -681,53 +475,6 @@ export enum CPUUsage_Fields {
   UNRECOGNIZED = -1,
 }
 
-export function cPUUsage_FieldsFromJSON(object: any): CPUUsage_Fields {
-  switch (object) {
-    case 0:
-    case "SYSTEM_MODE":
-      return CPUUsage_Fields.SYSTEM_MODE;
-    case 1:
-    case "USER_MODE":
-      return CPUUsage_Fields.USER_MODE;
-    case 2:
-    case "TOTAL_TICKS":
-      return CPUUsage_Fields.TOTAL_TICKS;
-    case 3:
-    case "THROTTLED_PERIODS":
-      return CPUUsage_Fields.THROTTLED_PERIODS;
-    case 4:
-    case "THROTTLED_TIME":
-      return CPUUsage_Fields.THROTTLED_TIME;
-    case 5:
-    case "PERCENT":
-      return CPUUsage_Fields.PERCENT;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return CPUUsage_Fields.UNRECOGNIZED;
-  }
-}
-
-export function cPUUsage_FieldsToJSON(object: CPUUsage_Fields): string {
-  switch (object) {
-    case CPUUsage_Fields.SYSTEM_MODE:
-      return "SYSTEM_MODE";
-    case CPUUsage_Fields.USER_MODE:
-      return "USER_MODE";
-    case CPUUsage_Fields.TOTAL_TICKS:
-      return "TOTAL_TICKS";
-    case CPUUsage_Fields.THROTTLED_PERIODS:
-      return "THROTTLED_PERIODS";
-    case CPUUsage_Fields.THROTTLED_TIME:
-      return "THROTTLED_TIME";
-    case CPUUsage_Fields.PERCENT:
-      return "PERCENT";
-    case CPUUsage_Fields.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 /** Memory usage in bytes; measured_fields lists which values are real. */
 export interface MemoryUsage {
   rss: bigint;
@@ -749,58 +496,6 @@ export enum MemoryUsage_Fields {
   USAGE = 5,
   SWAP = 6,
   UNRECOGNIZED = -1,
-}
-
-export function memoryUsage_FieldsFromJSON(object: any): MemoryUsage_Fields {
-  switch (object) {
-    case 0:
-    case "RSS":
-      return MemoryUsage_Fields.RSS;
-    case 1:
-    case "CACHE":
-      return MemoryUsage_Fields.CACHE;
-    case 2:
-    case "MAX_USAGE":
-      return MemoryUsage_Fields.MAX_USAGE;
-    case 3:
-    case "KERNEL_USAGE":
-      return MemoryUsage_Fields.KERNEL_USAGE;
-    case 4:
-    case "KERNEL_MAX_USAGE":
-      return MemoryUsage_Fields.KERNEL_MAX_USAGE;
-    case 5:
-    case "USAGE":
-      return MemoryUsage_Fields.USAGE;
-    case 6:
-    case "SWAP":
-      return MemoryUsage_Fields.SWAP;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return MemoryUsage_Fields.UNRECOGNIZED;
-  }
-}
-
-export function memoryUsage_FieldsToJSON(object: MemoryUsage_Fields): string {
-  switch (object) {
-    case MemoryUsage_Fields.RSS:
-      return "RSS";
-    case MemoryUsage_Fields.CACHE:
-      return "CACHE";
-    case MemoryUsage_Fields.MAX_USAGE:
-      return "MAX_USAGE";
-    case MemoryUsage_Fields.KERNEL_USAGE:
-      return "KERNEL_USAGE";
-    case MemoryUsage_Fields.KERNEL_MAX_USAGE:
-      return "KERNEL_MAX_USAGE";
-    case MemoryUsage_Fields.USAGE:
-      return "USAGE";
-    case MemoryUsage_Fields.SWAP:
-      return "SWAP";
-    case MemoryUsage_Fields.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export interface DriverTaskEvent {
@@ -849,15 +544,6 @@ export const TaskConfigSchemaRequest: MessageFns<TaskConfigSchemaRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): TaskConfigSchemaRequest {
-    return {};
-  },
-
-  toJSON(_: TaskConfigSchemaRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<TaskConfigSchemaRequest>, I>>(base?: I): TaskConfigSchemaRequest {
@@ -914,18 +600,6 @@ export const TaskConfigSchemaResponse: MessageFns<TaskConfigSchemaResponse> = {
     }
   },
 
-  fromJSON(object: any): TaskConfigSchemaResponse {
-    return { spec: isSet(object.spec) ? Spec.fromJSON(object.spec) : undefined };
-  },
-
-  toJSON(message: TaskConfigSchemaResponse): unknown {
-    const obj: any = {};
-    if (message.spec !== undefined) {
-      obj.spec = Spec.toJSON(message.spec);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<TaskConfigSchemaResponse>, I>>(base?: I): TaskConfigSchemaResponse {
     return TaskConfigSchemaResponse.fromPartial(base ?? ({} as any));
   },
@@ -968,15 +642,6 @@ export const CapabilitiesRequest: MessageFns<CapabilitiesRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): CapabilitiesRequest {
-    return {};
-  },
-
-  toJSON(_: CapabilitiesRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CapabilitiesRequest>, I>>(base?: I): CapabilitiesRequest {
@@ -1033,18 +698,6 @@ export const CapabilitiesResponse: MessageFns<CapabilitiesResponse> = {
     }
   },
 
-  fromJSON(object: any): CapabilitiesResponse {
-    return { capabilities: isSet(object.capabilities) ? DriverCapabilities.fromJSON(object.capabilities) : undefined };
-  },
-
-  toJSON(message: CapabilitiesResponse): unknown {
-    const obj: any = {};
-    if (message.capabilities !== undefined) {
-      obj.capabilities = DriverCapabilities.toJSON(message.capabilities);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CapabilitiesResponse>, I>>(base?: I): CapabilitiesResponse {
     return CapabilitiesResponse.fromPartial(base ?? ({} as any));
   },
@@ -1089,15 +742,6 @@ export const FingerprintRequest: MessageFns<FingerprintRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): FingerprintRequest {
-    return {};
-  },
-
-  toJSON(_: FingerprintRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<FingerprintRequest>, I>>(base?: I): FingerprintRequest {
@@ -1179,51 +823,6 @@ export const FingerprintResponse: MessageFns<FingerprintResponse> = {
     }
   },
 
-  fromJSON(object: any): FingerprintResponse {
-    return {
-      attributes: isObject(object.attributes)
-        ? (globalThis.Object.entries(object.attributes) as [string, any][]).reduce(
-          (acc: { [key: string]: Attribute }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: Attribute.fromJSON(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      health: isSet(object.health) ? fingerprintResponse_HealthStateFromJSON(object.health) : 0,
-      healthDescription: isSet(object.healthDescription)
-        ? globalThis.String(object.healthDescription)
-        : isSet(object.health_description)
-        ? globalThis.String(object.health_description)
-        : "",
-    };
-  },
-
-  toJSON(message: FingerprintResponse): unknown {
-    const obj: any = {};
-    if (message.attributes) {
-      const entries = globalThis.Object.entries(message.attributes) as [string, Attribute][];
-      if (entries.length > 0) {
-        obj.attributes = {};
-        entries.forEach(([k, v]) => {
-          obj.attributes[k] = Attribute.toJSON(v);
-        });
-      }
-    }
-    if (message.health !== 0) {
-      obj.health = fingerprintResponse_HealthStateToJSON(message.health);
-    }
-    if (message.healthDescription !== "") {
-      obj.healthDescription = message.healthDescription;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<FingerprintResponse>, I>>(base?: I): FingerprintResponse {
     return FingerprintResponse.fromPartial(base ?? ({} as any));
   },
@@ -1300,24 +899,6 @@ export const FingerprintResponse_AttributesEntry: MessageFns<FingerprintResponse
     }
   },
 
-  fromJSON(object: any): FingerprintResponse_AttributesEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? Attribute.fromJSON(object.value) : undefined,
-    };
-  },
-
-  toJSON(message: FingerprintResponse_AttributesEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== undefined) {
-      obj.value = Attribute.toJSON(message.value);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<FingerprintResponse_AttributesEntry>, I>>(
     base?: I,
   ): FingerprintResponse_AttributesEntry {
@@ -1391,28 +972,6 @@ export const RecoverTaskRequest: MessageFns<RecoverTaskRequest> = {
     }
   },
 
-  fromJSON(object: any): RecoverTaskRequest {
-    return {
-      taskId: isSet(object.taskId)
-        ? globalThis.String(object.taskId)
-        : isSet(object.task_id)
-        ? globalThis.String(object.task_id)
-        : "",
-      handle: isSet(object.handle) ? TaskHandle.fromJSON(object.handle) : undefined,
-    };
-  },
-
-  toJSON(message: RecoverTaskRequest): unknown {
-    const obj: any = {};
-    if (message.taskId !== "") {
-      obj.taskId = message.taskId;
-    }
-    if (message.handle !== undefined) {
-      obj.handle = TaskHandle.toJSON(message.handle);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<RecoverTaskRequest>, I>>(base?: I): RecoverTaskRequest {
     return RecoverTaskRequest.fromPartial(base ?? ({} as any));
   },
@@ -1458,15 +1017,6 @@ export const RecoverTaskResponse: MessageFns<RecoverTaskResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): RecoverTaskResponse {
-    return {};
-  },
-
-  toJSON(_: RecoverTaskResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RecoverTaskResponse>, I>>(base?: I): RecoverTaskResponse {
@@ -1521,18 +1071,6 @@ export const StartTaskRequest: MessageFns<StartTaskRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StartTaskRequest {
-    return { task: isSet(object.task) ? TaskConfig.fromJSON(object.task) : undefined };
-  },
-
-  toJSON(message: StartTaskRequest): unknown {
-    const obj: any = {};
-    if (message.task !== undefined) {
-      obj.task = TaskConfig.toJSON(message.task);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StartTaskRequest>, I>>(base?: I): StartTaskRequest {
@@ -1625,40 +1163,6 @@ export const StartTaskResponse: MessageFns<StartTaskResponse> = {
     }
   },
 
-  fromJSON(object: any): StartTaskResponse {
-    return {
-      result: isSet(object.result) ? startTaskResponse_ResultFromJSON(object.result) : 0,
-      driverErrorMsg: isSet(object.driverErrorMsg)
-        ? globalThis.String(object.driverErrorMsg)
-        : isSet(object.driver_error_msg)
-        ? globalThis.String(object.driver_error_msg)
-        : "",
-      handle: isSet(object.handle) ? TaskHandle.fromJSON(object.handle) : undefined,
-      networkOverride: isSet(object.networkOverride)
-        ? NetworkOverride.fromJSON(object.networkOverride)
-        : isSet(object.network_override)
-        ? NetworkOverride.fromJSON(object.network_override)
-        : undefined,
-    };
-  },
-
-  toJSON(message: StartTaskResponse): unknown {
-    const obj: any = {};
-    if (message.result !== 0) {
-      obj.result = startTaskResponse_ResultToJSON(message.result);
-    }
-    if (message.driverErrorMsg !== "") {
-      obj.driverErrorMsg = message.driverErrorMsg;
-    }
-    if (message.handle !== undefined) {
-      obj.handle = TaskHandle.toJSON(message.handle);
-    }
-    if (message.networkOverride !== undefined) {
-      obj.networkOverride = NetworkOverride.toJSON(message.networkOverride);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StartTaskResponse>, I>>(base?: I): StartTaskResponse {
     return StartTaskResponse.fromPartial(base ?? ({} as any));
   },
@@ -1719,24 +1223,6 @@ export const WaitTaskRequest: MessageFns<WaitTaskRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): WaitTaskRequest {
-    return {
-      taskId: isSet(object.taskId)
-        ? globalThis.String(object.taskId)
-        : isSet(object.task_id)
-        ? globalThis.String(object.task_id)
-        : "",
-    };
-  },
-
-  toJSON(message: WaitTaskRequest): unknown {
-    const obj: any = {};
-    if (message.taskId !== "") {
-      obj.taskId = message.taskId;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<WaitTaskRequest>, I>>(base?: I): WaitTaskRequest {
@@ -1803,24 +1289,6 @@ export const WaitTaskResponse: MessageFns<WaitTaskResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): WaitTaskResponse {
-    return {
-      result: isSet(object.result) ? ExitResult.fromJSON(object.result) : undefined,
-      err: isSet(object.err) ? globalThis.String(object.err) : "",
-    };
-  },
-
-  toJSON(message: WaitTaskResponse): unknown {
-    const obj: any = {};
-    if (message.result !== undefined) {
-      obj.result = ExitResult.toJSON(message.result);
-    }
-    if (message.err !== "") {
-      obj.err = message.err;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<WaitTaskResponse>, I>>(base?: I): WaitTaskResponse {
@@ -1903,32 +1371,6 @@ export const StopTaskRequest: MessageFns<StopTaskRequest> = {
     }
   },
 
-  fromJSON(object: any): StopTaskRequest {
-    return {
-      taskId: isSet(object.taskId)
-        ? globalThis.String(object.taskId)
-        : isSet(object.task_id)
-        ? globalThis.String(object.task_id)
-        : "",
-      timeout: isSet(object.timeout) ? Duration.fromJSON(object.timeout) : undefined,
-      signal: isSet(object.signal) ? globalThis.String(object.signal) : "",
-    };
-  },
-
-  toJSON(message: StopTaskRequest): unknown {
-    const obj: any = {};
-    if (message.taskId !== "") {
-      obj.taskId = message.taskId;
-    }
-    if (message.timeout !== undefined) {
-      obj.timeout = Duration.toJSON(message.timeout);
-    }
-    if (message.signal !== "") {
-      obj.signal = message.signal;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StopTaskRequest>, I>>(base?: I): StopTaskRequest {
     return StopTaskRequest.fromPartial(base ?? ({} as any));
   },
@@ -1975,15 +1417,6 @@ export const StopTaskResponse: MessageFns<StopTaskResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): StopTaskResponse {
-    return {};
-  },
-
-  toJSON(_: StopTaskResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StopTaskResponse>, I>>(base?: I): StopTaskResponse {
@@ -2051,28 +1484,6 @@ export const DestroyTaskRequest: MessageFns<DestroyTaskRequest> = {
     }
   },
 
-  fromJSON(object: any): DestroyTaskRequest {
-    return {
-      taskId: isSet(object.taskId)
-        ? globalThis.String(object.taskId)
-        : isSet(object.task_id)
-        ? globalThis.String(object.task_id)
-        : "",
-      force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
-    };
-  },
-
-  toJSON(message: DestroyTaskRequest): unknown {
-    const obj: any = {};
-    if (message.taskId !== "") {
-      obj.taskId = message.taskId;
-    }
-    if (message.force !== false) {
-      obj.force = message.force;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<DestroyTaskRequest>, I>>(base?: I): DestroyTaskRequest {
     return DestroyTaskRequest.fromPartial(base ?? ({} as any));
   },
@@ -2116,15 +1527,6 @@ export const DestroyTaskResponse: MessageFns<DestroyTaskResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): DestroyTaskResponse {
-    return {};
-  },
-
-  toJSON(_: DestroyTaskResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<DestroyTaskResponse>, I>>(base?: I): DestroyTaskResponse {
@@ -2179,24 +1581,6 @@ export const InspectTaskRequest: MessageFns<InspectTaskRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): InspectTaskRequest {
-    return {
-      taskId: isSet(object.taskId)
-        ? globalThis.String(object.taskId)
-        : isSet(object.task_id)
-        ? globalThis.String(object.task_id)
-        : "",
-    };
-  },
-
-  toJSON(message: InspectTaskRequest): unknown {
-    const obj: any = {};
-    if (message.taskId !== "") {
-      obj.taskId = message.taskId;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<InspectTaskRequest>, I>>(base?: I): InspectTaskRequest {
@@ -2276,32 +1660,6 @@ export const InspectTaskResponse: MessageFns<InspectTaskResponse> = {
     }
   },
 
-  fromJSON(object: any): InspectTaskResponse {
-    return {
-      task: isSet(object.task) ? TaskStatus.fromJSON(object.task) : undefined,
-      driver: isSet(object.driver) ? TaskDriverStatus.fromJSON(object.driver) : undefined,
-      networkOverride: isSet(object.networkOverride)
-        ? NetworkOverride.fromJSON(object.networkOverride)
-        : isSet(object.network_override)
-        ? NetworkOverride.fromJSON(object.network_override)
-        : undefined,
-    };
-  },
-
-  toJSON(message: InspectTaskResponse): unknown {
-    const obj: any = {};
-    if (message.task !== undefined) {
-      obj.task = TaskStatus.toJSON(message.task);
-    }
-    if (message.driver !== undefined) {
-      obj.driver = TaskDriverStatus.toJSON(message.driver);
-    }
-    if (message.networkOverride !== undefined) {
-      obj.networkOverride = NetworkOverride.toJSON(message.networkOverride);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<InspectTaskResponse>, I>>(base?: I): InspectTaskResponse {
     return InspectTaskResponse.fromPartial(base ?? ({} as any));
   },
@@ -2376,32 +1734,6 @@ export const TaskStatsRequest: MessageFns<TaskStatsRequest> = {
     }
   },
 
-  fromJSON(object: any): TaskStatsRequest {
-    return {
-      taskId: isSet(object.taskId)
-        ? globalThis.String(object.taskId)
-        : isSet(object.task_id)
-        ? globalThis.String(object.task_id)
-        : "",
-      collectionInterval: isSet(object.collectionInterval)
-        ? Duration.fromJSON(object.collectionInterval)
-        : isSet(object.collection_interval)
-        ? Duration.fromJSON(object.collection_interval)
-        : undefined,
-    };
-  },
-
-  toJSON(message: TaskStatsRequest): unknown {
-    const obj: any = {};
-    if (message.taskId !== "") {
-      obj.taskId = message.taskId;
-    }
-    if (message.collectionInterval !== undefined) {
-      obj.collectionInterval = Duration.toJSON(message.collectionInterval);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<TaskStatsRequest>, I>>(base?: I): TaskStatsRequest {
     return TaskStatsRequest.fromPartial(base ?? ({} as any));
   },
@@ -2460,18 +1792,6 @@ export const TaskStatsResponse: MessageFns<TaskStatsResponse> = {
     }
   },
 
-  fromJSON(object: any): TaskStatsResponse {
-    return { stats: isSet(object.stats) ? TaskStats.fromJSON(object.stats) : undefined };
-  },
-
-  toJSON(message: TaskStatsResponse): unknown {
-    const obj: any = {};
-    if (message.stats !== undefined) {
-      obj.stats = TaskStats.toJSON(message.stats);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<TaskStatsResponse>, I>>(base?: I): TaskStatsResponse {
     return TaskStatsResponse.fromPartial(base ?? ({} as any));
   },
@@ -2516,15 +1836,6 @@ export const TaskEventsRequest: MessageFns<TaskEventsRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): TaskEventsRequest {
-    return {};
-  },
-
-  toJSON(_: TaskEventsRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<TaskEventsRequest>, I>>(base?: I): TaskEventsRequest {
@@ -2592,28 +1903,6 @@ export const SignalTaskRequest: MessageFns<SignalTaskRequest> = {
     }
   },
 
-  fromJSON(object: any): SignalTaskRequest {
-    return {
-      taskId: isSet(object.taskId)
-        ? globalThis.String(object.taskId)
-        : isSet(object.task_id)
-        ? globalThis.String(object.task_id)
-        : "",
-      signal: isSet(object.signal) ? globalThis.String(object.signal) : "",
-    };
-  },
-
-  toJSON(message: SignalTaskRequest): unknown {
-    const obj: any = {};
-    if (message.taskId !== "") {
-      obj.taskId = message.taskId;
-    }
-    if (message.signal !== "") {
-      obj.signal = message.signal;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<SignalTaskRequest>, I>>(base?: I): SignalTaskRequest {
     return SignalTaskRequest.fromPartial(base ?? ({} as any));
   },
@@ -2657,15 +1946,6 @@ export const SignalTaskResponse: MessageFns<SignalTaskResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): SignalTaskResponse {
-    return {};
-  },
-
-  toJSON(_: SignalTaskResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<SignalTaskResponse>, I>>(base?: I): SignalTaskResponse {
@@ -2742,32 +2022,6 @@ export const ExecTaskRequest: MessageFns<ExecTaskRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ExecTaskRequest {
-    return {
-      taskId: isSet(object.taskId)
-        ? globalThis.String(object.taskId)
-        : isSet(object.task_id)
-        ? globalThis.String(object.task_id)
-        : "",
-      command: globalThis.Array.isArray(object?.command) ? object.command.map((e: any) => globalThis.String(e)) : [],
-      timeout: isSet(object.timeout) ? Duration.fromJSON(object.timeout) : undefined,
-    };
-  },
-
-  toJSON(message: ExecTaskRequest): unknown {
-    const obj: any = {};
-    if (message.taskId !== "") {
-      obj.taskId = message.taskId;
-    }
-    if (message.command?.length) {
-      obj.command = message.command;
-    }
-    if (message.timeout !== undefined) {
-      obj.timeout = Duration.toJSON(message.timeout);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ExecTaskRequest>, I>>(base?: I): ExecTaskRequest {
@@ -2851,28 +2105,6 @@ export const ExecTaskResponse: MessageFns<ExecTaskResponse> = {
     }
   },
 
-  fromJSON(object: any): ExecTaskResponse {
-    return {
-      stdout: isSet(object.stdout) ? bytesFromBase64(object.stdout) : new Uint8Array(0),
-      stderr: isSet(object.stderr) ? bytesFromBase64(object.stderr) : new Uint8Array(0),
-      result: isSet(object.result) ? ExitResult.fromJSON(object.result) : undefined,
-    };
-  },
-
-  toJSON(message: ExecTaskResponse): unknown {
-    const obj: any = {};
-    if (message.stdout.length !== 0) {
-      obj.stdout = base64FromBytes(message.stdout);
-    }
-    if (message.stderr.length !== 0) {
-      obj.stderr = base64FromBytes(message.stderr);
-    }
-    if (message.result !== undefined) {
-      obj.result = ExitResult.toJSON(message.result);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ExecTaskResponse>, I>>(base?: I): ExecTaskResponse {
     return ExecTaskResponse.fromPartial(base ?? ({} as any));
   },
@@ -2941,24 +2173,6 @@ export const ExecTaskStreamingIOOperation: MessageFns<ExecTaskStreamingIOOperati
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ExecTaskStreamingIOOperation {
-    return {
-      data: isSet(object.data) ? bytesFromBase64(object.data) : new Uint8Array(0),
-      close: isSet(object.close) ? globalThis.Boolean(object.close) : false,
-    };
-  },
-
-  toJSON(message: ExecTaskStreamingIOOperation): unknown {
-    const obj: any = {};
-    if (message.data.length !== 0) {
-      obj.data = base64FromBytes(message.data);
-    }
-    if (message.close !== false) {
-      obj.close = message.close;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ExecTaskStreamingIOOperation>, I>>(base?: I): ExecTaskStreamingIOOperation {
@@ -3037,32 +2251,6 @@ export const ExecTaskStreamingRequest: MessageFns<ExecTaskStreamingRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ExecTaskStreamingRequest {
-    return {
-      setup: isSet(object.setup) ? ExecTaskStreamingRequest_Setup.fromJSON(object.setup) : undefined,
-      ttySize: isSet(object.ttySize)
-        ? ExecTaskStreamingRequest_TerminalSize.fromJSON(object.ttySize)
-        : isSet(object.tty_size)
-        ? ExecTaskStreamingRequest_TerminalSize.fromJSON(object.tty_size)
-        : undefined,
-      stdin: isSet(object.stdin) ? ExecTaskStreamingIOOperation.fromJSON(object.stdin) : undefined,
-    };
-  },
-
-  toJSON(message: ExecTaskStreamingRequest): unknown {
-    const obj: any = {};
-    if (message.setup !== undefined) {
-      obj.setup = ExecTaskStreamingRequest_Setup.toJSON(message.setup);
-    }
-    if (message.ttySize !== undefined) {
-      obj.ttySize = ExecTaskStreamingRequest_TerminalSize.toJSON(message.ttySize);
-    }
-    if (message.stdin !== undefined) {
-      obj.stdin = ExecTaskStreamingIOOperation.toJSON(message.stdin);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ExecTaskStreamingRequest>, I>>(base?: I): ExecTaskStreamingRequest {
@@ -3150,32 +2338,6 @@ export const ExecTaskStreamingRequest_Setup: MessageFns<ExecTaskStreamingRequest
     }
   },
 
-  fromJSON(object: any): ExecTaskStreamingRequest_Setup {
-    return {
-      taskId: isSet(object.taskId)
-        ? globalThis.String(object.taskId)
-        : isSet(object.task_id)
-        ? globalThis.String(object.task_id)
-        : "",
-      command: globalThis.Array.isArray(object?.command) ? object.command.map((e: any) => globalThis.String(e)) : [],
-      tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
-    };
-  },
-
-  toJSON(message: ExecTaskStreamingRequest_Setup): unknown {
-    const obj: any = {};
-    if (message.taskId !== "") {
-      obj.taskId = message.taskId;
-    }
-    if (message.command?.length) {
-      obj.command = message.command;
-    }
-    if (message.tty !== false) {
-      obj.tty = message.tty;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ExecTaskStreamingRequest_Setup>, I>>(base?: I): ExecTaskStreamingRequest_Setup {
     return ExecTaskStreamingRequest_Setup.fromPartial(base ?? ({} as any));
   },
@@ -3244,24 +2406,6 @@ export const ExecTaskStreamingRequest_TerminalSize: MessageFns<ExecTaskStreaming
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ExecTaskStreamingRequest_TerminalSize {
-    return {
-      height: isSet(object.height) ? globalThis.Number(object.height) : 0,
-      width: isSet(object.width) ? globalThis.Number(object.width) : 0,
-    };
-  },
-
-  toJSON(message: ExecTaskStreamingRequest_TerminalSize): unknown {
-    const obj: any = {};
-    if (message.height !== 0) {
-      obj.height = Math.round(message.height);
-    }
-    if (message.width !== 0) {
-      obj.width = Math.round(message.width);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ExecTaskStreamingRequest_TerminalSize>, I>>(
@@ -3357,32 +2501,6 @@ export const ExecTaskStreamingResponse: MessageFns<ExecTaskStreamingResponse> = 
     }
   },
 
-  fromJSON(object: any): ExecTaskStreamingResponse {
-    return {
-      stdout: isSet(object.stdout) ? ExecTaskStreamingIOOperation.fromJSON(object.stdout) : undefined,
-      stderr: isSet(object.stderr) ? ExecTaskStreamingIOOperation.fromJSON(object.stderr) : undefined,
-      exited: isSet(object.exited) ? globalThis.Boolean(object.exited) : false,
-      result: isSet(object.result) ? ExitResult.fromJSON(object.result) : undefined,
-    };
-  },
-
-  toJSON(message: ExecTaskStreamingResponse): unknown {
-    const obj: any = {};
-    if (message.stdout !== undefined) {
-      obj.stdout = ExecTaskStreamingIOOperation.toJSON(message.stdout);
-    }
-    if (message.stderr !== undefined) {
-      obj.stderr = ExecTaskStreamingIOOperation.toJSON(message.stderr);
-    }
-    if (message.exited !== false) {
-      obj.exited = message.exited;
-    }
-    if (message.result !== undefined) {
-      obj.result = ExitResult.toJSON(message.result);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ExecTaskStreamingResponse>, I>>(base?: I): ExecTaskStreamingResponse {
     return ExecTaskStreamingResponse.fromPartial(base ?? ({} as any));
   },
@@ -3458,28 +2576,6 @@ export const CreateNetworkRequest: MessageFns<CreateNetworkRequest> = {
     }
   },
 
-  fromJSON(object: any): CreateNetworkRequest {
-    return {
-      allocId: isSet(object.allocId)
-        ? globalThis.String(object.allocId)
-        : isSet(object.alloc_id)
-        ? globalThis.String(object.alloc_id)
-        : "",
-      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
-    };
-  },
-
-  toJSON(message: CreateNetworkRequest): unknown {
-    const obj: any = {};
-    if (message.allocId !== "") {
-      obj.allocId = message.allocId;
-    }
-    if (message.hostname !== "") {
-      obj.hostname = message.hostname;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CreateNetworkRequest>, I>>(base?: I): CreateNetworkRequest {
     return CreateNetworkRequest.fromPartial(base ?? ({} as any));
   },
@@ -3545,28 +2641,6 @@ export const CreateNetworkResponse: MessageFns<CreateNetworkResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CreateNetworkResponse {
-    return {
-      isolationSpec: isSet(object.isolationSpec)
-        ? NetworkIsolationSpec.fromJSON(object.isolationSpec)
-        : isSet(object.isolation_spec)
-        ? NetworkIsolationSpec.fromJSON(object.isolation_spec)
-        : undefined,
-      created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
-    };
-  },
-
-  toJSON(message: CreateNetworkResponse): unknown {
-    const obj: any = {};
-    if (message.isolationSpec !== undefined) {
-      obj.isolationSpec = NetworkIsolationSpec.toJSON(message.isolationSpec);
-    }
-    if (message.created !== false) {
-      obj.created = message.created;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CreateNetworkResponse>, I>>(base?: I): CreateNetworkResponse {
@@ -3638,32 +2712,6 @@ export const DestroyNetworkRequest: MessageFns<DestroyNetworkRequest> = {
     }
   },
 
-  fromJSON(object: any): DestroyNetworkRequest {
-    return {
-      allocId: isSet(object.allocId)
-        ? globalThis.String(object.allocId)
-        : isSet(object.alloc_id)
-        ? globalThis.String(object.alloc_id)
-        : "",
-      isolationSpec: isSet(object.isolationSpec)
-        ? NetworkIsolationSpec.fromJSON(object.isolationSpec)
-        : isSet(object.isolation_spec)
-        ? NetworkIsolationSpec.fromJSON(object.isolation_spec)
-        : undefined,
-    };
-  },
-
-  toJSON(message: DestroyNetworkRequest): unknown {
-    const obj: any = {};
-    if (message.allocId !== "") {
-      obj.allocId = message.allocId;
-    }
-    if (message.isolationSpec !== undefined) {
-      obj.isolationSpec = NetworkIsolationSpec.toJSON(message.isolationSpec);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<DestroyNetworkRequest>, I>>(base?: I): DestroyNetworkRequest {
     return DestroyNetworkRequest.fromPartial(base ?? ({} as any));
   },
@@ -3709,15 +2757,6 @@ export const DestroyNetworkResponse: MessageFns<DestroyNetworkResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): DestroyNetworkResponse {
-    return {};
-  },
-
-  toJSON(_: DestroyNetworkResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<DestroyNetworkResponse>, I>>(base?: I): DestroyNetworkResponse {
@@ -3886,86 +2925,6 @@ export const DriverCapabilities: MessageFns<DriverCapabilities> = {
     }
   },
 
-  fromJSON(object: any): DriverCapabilities {
-    return {
-      sendSignals: isSet(object.sendSignals)
-        ? globalThis.Boolean(object.sendSignals)
-        : isSet(object.send_signals)
-        ? globalThis.Boolean(object.send_signals)
-        : false,
-      exec: isSet(object.exec) ? globalThis.Boolean(object.exec) : false,
-      fsIsolation: isSet(object.fsIsolation)
-        ? driverCapabilities_FSIsolationFromJSON(object.fsIsolation)
-        : isSet(object.fs_isolation)
-        ? driverCapabilities_FSIsolationFromJSON(object.fs_isolation)
-        : 0,
-      networkIsolationModes: globalThis.Array.isArray(object?.networkIsolationModes)
-        ? object.networkIsolationModes.map((e: any) => networkIsolationSpec_NetworkIsolationModeFromJSON(e))
-        : globalThis.Array.isArray(object?.network_isolation_modes)
-        ? object.network_isolation_modes.map((e: any) => networkIsolationSpec_NetworkIsolationModeFromJSON(e))
-        : [],
-      mustCreateNetwork: isSet(object.mustCreateNetwork)
-        ? globalThis.Boolean(object.mustCreateNetwork)
-        : isSet(object.must_create_network)
-        ? globalThis.Boolean(object.must_create_network)
-        : false,
-      mountConfigs: isSet(object.mountConfigs)
-        ? driverCapabilities_MountConfigsFromJSON(object.mountConfigs)
-        : isSet(object.mount_configs)
-        ? driverCapabilities_MountConfigsFromJSON(object.mount_configs)
-        : 0,
-      remoteTasks: isSet(object.remoteTasks)
-        ? globalThis.Boolean(object.remoteTasks)
-        : isSet(object.remote_tasks)
-        ? globalThis.Boolean(object.remote_tasks)
-        : false,
-      disableLogCollection: isSet(object.disableLogCollection)
-        ? globalThis.Boolean(object.disableLogCollection)
-        : isSet(object.disable_log_collection)
-        ? globalThis.Boolean(object.disable_log_collection)
-        : false,
-      dynamicWorkloadUsers: isSet(object.dynamicWorkloadUsers)
-        ? globalThis.Boolean(object.dynamicWorkloadUsers)
-        : isSet(object.dynamic_workload_users)
-        ? globalThis.Boolean(object.dynamic_workload_users)
-        : false,
-    };
-  },
-
-  toJSON(message: DriverCapabilities): unknown {
-    const obj: any = {};
-    if (message.sendSignals !== false) {
-      obj.sendSignals = message.sendSignals;
-    }
-    if (message.exec !== false) {
-      obj.exec = message.exec;
-    }
-    if (message.fsIsolation !== 0) {
-      obj.fsIsolation = driverCapabilities_FSIsolationToJSON(message.fsIsolation);
-    }
-    if (message.networkIsolationModes?.length) {
-      obj.networkIsolationModes = message.networkIsolationModes.map((e) =>
-        networkIsolationSpec_NetworkIsolationModeToJSON(e)
-      );
-    }
-    if (message.mustCreateNetwork !== false) {
-      obj.mustCreateNetwork = message.mustCreateNetwork;
-    }
-    if (message.mountConfigs !== 0) {
-      obj.mountConfigs = driverCapabilities_MountConfigsToJSON(message.mountConfigs);
-    }
-    if (message.remoteTasks !== false) {
-      obj.remoteTasks = message.remoteTasks;
-    }
-    if (message.disableLogCollection !== false) {
-      obj.disableLogCollection = message.disableLogCollection;
-    }
-    if (message.dynamicWorkloadUsers !== false) {
-      obj.dynamicWorkloadUsers = message.dynamicWorkloadUsers;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<DriverCapabilities>, I>>(base?: I): DriverCapabilities {
     return DriverCapabilities.fromPartial(base ?? ({} as any));
   },
@@ -4065,51 +3024,6 @@ export const NetworkIsolationSpec: MessageFns<NetworkIsolationSpec> = {
     }
   },
 
-  fromJSON(object: any): NetworkIsolationSpec {
-    return {
-      mode: isSet(object.mode) ? networkIsolationSpec_NetworkIsolationModeFromJSON(object.mode) : 0,
-      path: isSet(object.path) ? globalThis.String(object.path) : "",
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      hostsConfig: isSet(object.hostsConfig) ? HostsConfig.fromJSON(object.hostsConfig) : undefined,
-    };
-  },
-
-  toJSON(message: NetworkIsolationSpec): unknown {
-    const obj: any = {};
-    if (message.mode !== 0) {
-      obj.mode = networkIsolationSpec_NetworkIsolationModeToJSON(message.mode);
-    }
-    if (message.path !== "") {
-      obj.path = message.path;
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    if (message.hostsConfig !== undefined) {
-      obj.hostsConfig = HostsConfig.toJSON(message.hostsConfig);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<NetworkIsolationSpec>, I>>(base?: I): NetworkIsolationSpec {
     return NetworkIsolationSpec.fromPartial(base ?? ({} as any));
   },
@@ -4189,24 +3103,6 @@ export const NetworkIsolationSpec_LabelsEntry: MessageFns<NetworkIsolationSpec_L
     }
   },
 
-  fromJSON(object: any): NetworkIsolationSpec_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: NetworkIsolationSpec_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<NetworkIsolationSpec_LabelsEntry>, I>>(
     base?: I,
   ): NetworkIsolationSpec_LabelsEntry {
@@ -4276,24 +3172,6 @@ export const HostsConfig: MessageFns<HostsConfig> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): HostsConfig {
-    return {
-      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
-      address: isSet(object.address) ? globalThis.String(object.address) : "",
-    };
-  },
-
-  toJSON(message: HostsConfig): unknown {
-    const obj: any = {};
-    if (message.hostname !== "") {
-      obj.hostname = message.hostname;
-    }
-    if (message.address !== "") {
-      obj.address = message.address;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<HostsConfig>, I>>(base?: I): HostsConfig {
@@ -4372,28 +3250,6 @@ export const DNSConfig: MessageFns<DNSConfig> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): DNSConfig {
-    return {
-      servers: globalThis.Array.isArray(object?.servers) ? object.servers.map((e: any) => globalThis.String(e)) : [],
-      searches: globalThis.Array.isArray(object?.searches) ? object.searches.map((e: any) => globalThis.String(e)) : [],
-      options: globalThis.Array.isArray(object?.options) ? object.options.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: DNSConfig): unknown {
-    const obj: any = {};
-    if (message.servers?.length) {
-      obj.servers = message.servers;
-    }
-    if (message.searches?.length) {
-      obj.searches = message.searches;
-    }
-    if (message.options?.length) {
-      obj.options = message.options;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<DNSConfig>, I>>(base?: I): DNSConfig {
@@ -4713,203 +3569,6 @@ export const TaskConfig: MessageFns<TaskConfig> = {
     }
   },
 
-  fromJSON(object: any): TaskConfig {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      msgpackDriverConfig: isSet(object.msgpackDriverConfig)
-        ? bytesFromBase64(object.msgpackDriverConfig)
-        : isSet(object.msgpack_driver_config)
-        ? bytesFromBase64(object.msgpack_driver_config)
-        : new Uint8Array(0),
-      env: isObject(object.env)
-        ? (globalThis.Object.entries(object.env) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      deviceEnv: isObject(object.deviceEnv)
-        ? (globalThis.Object.entries(object.deviceEnv) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : isObject(object.device_env)
-        ? (globalThis.Object.entries(object.device_env) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      resources: isSet(object.resources) ? Resources.fromJSON(object.resources) : undefined,
-      mounts: globalThis.Array.isArray(object?.mounts) ? object.mounts.map((e: any) => Mount.fromJSON(e)) : [],
-      devices: globalThis.Array.isArray(object?.devices) ? object.devices.map((e: any) => Device.fromJSON(e)) : [],
-      user: isSet(object.user) ? globalThis.String(object.user) : "",
-      allocDir: isSet(object.allocDir)
-        ? globalThis.String(object.allocDir)
-        : isSet(object.alloc_dir)
-        ? globalThis.String(object.alloc_dir)
-        : "",
-      stdoutPath: isSet(object.stdoutPath)
-        ? globalThis.String(object.stdoutPath)
-        : isSet(object.stdout_path)
-        ? globalThis.String(object.stdout_path)
-        : "",
-      stderrPath: isSet(object.stderrPath)
-        ? globalThis.String(object.stderrPath)
-        : isSet(object.stderr_path)
-        ? globalThis.String(object.stderr_path)
-        : "",
-      taskGroupName: isSet(object.taskGroupName)
-        ? globalThis.String(object.taskGroupName)
-        : isSet(object.task_group_name)
-        ? globalThis.String(object.task_group_name)
-        : "",
-      jobName: isSet(object.jobName)
-        ? globalThis.String(object.jobName)
-        : isSet(object.job_name)
-        ? globalThis.String(object.job_name)
-        : "",
-      allocId: isSet(object.allocId)
-        ? globalThis.String(object.allocId)
-        : isSet(object.alloc_id)
-        ? globalThis.String(object.alloc_id)
-        : "",
-      networkIsolationSpec: isSet(object.networkIsolationSpec)
-        ? NetworkIsolationSpec.fromJSON(object.networkIsolationSpec)
-        : isSet(object.network_isolation_spec)
-        ? NetworkIsolationSpec.fromJSON(object.network_isolation_spec)
-        : undefined,
-      dns: isSet(object.dns) ? DNSConfig.fromJSON(object.dns) : undefined,
-      jobId: isSet(object.jobId)
-        ? globalThis.String(object.jobId)
-        : isSet(object.job_id)
-        ? globalThis.String(object.job_id)
-        : "",
-      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
-      nodeName: isSet(object.nodeName)
-        ? globalThis.String(object.nodeName)
-        : isSet(object.node_name)
-        ? globalThis.String(object.node_name)
-        : "",
-      nodeId: isSet(object.nodeId)
-        ? globalThis.String(object.nodeId)
-        : isSet(object.node_id)
-        ? globalThis.String(object.node_id)
-        : "",
-      parentJobId: isSet(object.parentJobId)
-        ? globalThis.String(object.parentJobId)
-        : isSet(object.parent_job_id)
-        ? globalThis.String(object.parent_job_id)
-        : "",
-    };
-  },
-
-  toJSON(message: TaskConfig): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.msgpackDriverConfig.length !== 0) {
-      obj.msgpackDriverConfig = base64FromBytes(message.msgpackDriverConfig);
-    }
-    if (message.env) {
-      const entries = globalThis.Object.entries(message.env) as [string, string][];
-      if (entries.length > 0) {
-        obj.env = {};
-        entries.forEach(([k, v]) => {
-          obj.env[k] = v;
-        });
-      }
-    }
-    if (message.deviceEnv) {
-      const entries = globalThis.Object.entries(message.deviceEnv) as [string, string][];
-      if (entries.length > 0) {
-        obj.deviceEnv = {};
-        entries.forEach(([k, v]) => {
-          obj.deviceEnv[k] = v;
-        });
-      }
-    }
-    if (message.resources !== undefined) {
-      obj.resources = Resources.toJSON(message.resources);
-    }
-    if (message.mounts?.length) {
-      obj.mounts = message.mounts.map((e) => Mount.toJSON(e));
-    }
-    if (message.devices?.length) {
-      obj.devices = message.devices.map((e) => Device.toJSON(e));
-    }
-    if (message.user !== "") {
-      obj.user = message.user;
-    }
-    if (message.allocDir !== "") {
-      obj.allocDir = message.allocDir;
-    }
-    if (message.stdoutPath !== "") {
-      obj.stdoutPath = message.stdoutPath;
-    }
-    if (message.stderrPath !== "") {
-      obj.stderrPath = message.stderrPath;
-    }
-    if (message.taskGroupName !== "") {
-      obj.taskGroupName = message.taskGroupName;
-    }
-    if (message.jobName !== "") {
-      obj.jobName = message.jobName;
-    }
-    if (message.allocId !== "") {
-      obj.allocId = message.allocId;
-    }
-    if (message.networkIsolationSpec !== undefined) {
-      obj.networkIsolationSpec = NetworkIsolationSpec.toJSON(message.networkIsolationSpec);
-    }
-    if (message.dns !== undefined) {
-      obj.dns = DNSConfig.toJSON(message.dns);
-    }
-    if (message.jobId !== "") {
-      obj.jobId = message.jobId;
-    }
-    if (message.namespace !== "") {
-      obj.namespace = message.namespace;
-    }
-    if (message.nodeName !== "") {
-      obj.nodeName = message.nodeName;
-    }
-    if (message.nodeId !== "") {
-      obj.nodeId = message.nodeId;
-    }
-    if (message.parentJobId !== "") {
-      obj.parentJobId = message.parentJobId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<TaskConfig>, I>>(base?: I): TaskConfig {
     return TaskConfig.fromPartial(base ?? ({} as any));
   },
@@ -5017,24 +3676,6 @@ export const TaskConfig_EnvEntry: MessageFns<TaskConfig_EnvEntry> = {
     }
   },
 
-  fromJSON(object: any): TaskConfig_EnvEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: TaskConfig_EnvEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<TaskConfig_EnvEntry>, I>>(base?: I): TaskConfig_EnvEntry {
     return TaskConfig_EnvEntry.fromPartial(base ?? ({} as any));
   },
@@ -5100,24 +3741,6 @@ export const TaskConfig_DeviceEnvEntry: MessageFns<TaskConfig_DeviceEnvEntry> = 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): TaskConfig_DeviceEnvEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: TaskConfig_DeviceEnvEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<TaskConfig_DeviceEnvEntry>, I>>(base?: I): TaskConfig_DeviceEnvEntry {
@@ -5196,36 +3819,6 @@ export const Resources: MessageFns<Resources> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Resources {
-    return {
-      allocatedResources: isSet(object.allocatedResources)
-        ? AllocatedTaskResources.fromJSON(object.allocatedResources)
-        : isSet(object.allocated_resources)
-        ? AllocatedTaskResources.fromJSON(object.allocated_resources)
-        : undefined,
-      linuxResources: isSet(object.linuxResources)
-        ? LinuxResources.fromJSON(object.linuxResources)
-        : isSet(object.linux_resources)
-        ? LinuxResources.fromJSON(object.linux_resources)
-        : undefined,
-      ports: globalThis.Array.isArray(object?.ports) ? object.ports.map((e: any) => PortMapping.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: Resources): unknown {
-    const obj: any = {};
-    if (message.allocatedResources !== undefined) {
-      obj.allocatedResources = AllocatedTaskResources.toJSON(message.allocatedResources);
-    }
-    if (message.linuxResources !== undefined) {
-      obj.linuxResources = LinuxResources.toJSON(message.linuxResources);
-    }
-    if (message.ports?.length) {
-      obj.ports = message.ports.map((e) => PortMapping.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Resources>, I>>(base?: I): Resources {
@@ -5311,30 +3904,6 @@ export const AllocatedTaskResources: MessageFns<AllocatedTaskResources> = {
     }
   },
 
-  fromJSON(object: any): AllocatedTaskResources {
-    return {
-      cpu: isSet(object.cpu) ? AllocatedCpuResources.fromJSON(object.cpu) : undefined,
-      memory: isSet(object.memory) ? AllocatedMemoryResources.fromJSON(object.memory) : undefined,
-      networks: globalThis.Array.isArray(object?.networks)
-        ? object.networks.map((e: any) => NetworkResource.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: AllocatedTaskResources): unknown {
-    const obj: any = {};
-    if (message.cpu !== undefined) {
-      obj.cpu = AllocatedCpuResources.toJSON(message.cpu);
-    }
-    if (message.memory !== undefined) {
-      obj.memory = AllocatedMemoryResources.toJSON(message.memory);
-    }
-    if (message.networks?.length) {
-      obj.networks = message.networks.map((e) => NetworkResource.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<AllocatedTaskResources>, I>>(base?: I): AllocatedTaskResources {
     return AllocatedTaskResources.fromPartial(base ?? ({} as any));
   },
@@ -5397,24 +3966,6 @@ export const AllocatedCpuResources: MessageFns<AllocatedCpuResources> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): AllocatedCpuResources {
-    return {
-      cpuShares: isSet(object.cpuShares)
-        ? BigInt(object.cpuShares)
-        : isSet(object.cpu_shares)
-        ? BigInt(object.cpu_shares)
-        : 0n,
-    };
-  },
-
-  toJSON(message: AllocatedCpuResources): unknown {
-    const obj: any = {};
-    if (message.cpuShares !== 0n) {
-      obj.cpuShares = message.cpuShares.toString();
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<AllocatedCpuResources>, I>>(base?: I): AllocatedCpuResources {
@@ -5487,32 +4038,6 @@ export const AllocatedMemoryResources: MessageFns<AllocatedMemoryResources> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): AllocatedMemoryResources {
-    return {
-      memoryMb: isSet(object.memoryMb)
-        ? BigInt(object.memoryMb)
-        : isSet(object.memory_mb)
-        ? BigInt(object.memory_mb)
-        : 0n,
-      memoryMaxMb: isSet(object.memoryMaxMb)
-        ? BigInt(object.memoryMaxMb)
-        : isSet(object.memory_max_mb)
-        ? BigInt(object.memory_max_mb)
-        : 0n,
-    };
-  },
-
-  toJSON(message: AllocatedMemoryResources): unknown {
-    const obj: any = {};
-    if (message.memoryMb !== 0n) {
-      obj.memoryMb = message.memoryMb.toString();
-    }
-    if (message.memoryMaxMb !== 0n) {
-      obj.memoryMaxMb = message.memoryMaxMb.toString();
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<AllocatedMemoryResources>, I>>(base?: I): AllocatedMemoryResources {
@@ -5628,48 +4153,6 @@ export const NetworkResource: MessageFns<NetworkResource> = {
     }
   },
 
-  fromJSON(object: any): NetworkResource {
-    return {
-      device: isSet(object.device) ? globalThis.String(object.device) : "",
-      cidr: isSet(object.cidr) ? globalThis.String(object.cidr) : "",
-      ip: isSet(object.ip) ? globalThis.String(object.ip) : "",
-      mbits: isSet(object.mbits) ? globalThis.Number(object.mbits) : 0,
-      reservedPorts: globalThis.Array.isArray(object?.reservedPorts)
-        ? object.reservedPorts.map((e: any) => NetworkPort.fromJSON(e))
-        : globalThis.Array.isArray(object?.reserved_ports)
-        ? object.reserved_ports.map((e: any) => NetworkPort.fromJSON(e))
-        : [],
-      dynamicPorts: globalThis.Array.isArray(object?.dynamicPorts)
-        ? object.dynamicPorts.map((e: any) => NetworkPort.fromJSON(e))
-        : globalThis.Array.isArray(object?.dynamic_ports)
-        ? object.dynamic_ports.map((e: any) => NetworkPort.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: NetworkResource): unknown {
-    const obj: any = {};
-    if (message.device !== "") {
-      obj.device = message.device;
-    }
-    if (message.cidr !== "") {
-      obj.cidr = message.cidr;
-    }
-    if (message.ip !== "") {
-      obj.ip = message.ip;
-    }
-    if (message.mbits !== 0) {
-      obj.mbits = Math.round(message.mbits);
-    }
-    if (message.reservedPorts?.length) {
-      obj.reservedPorts = message.reservedPorts.map((e) => NetworkPort.toJSON(e));
-    }
-    if (message.dynamicPorts?.length) {
-      obj.dynamicPorts = message.dynamicPorts.map((e) => NetworkPort.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<NetworkResource>, I>>(base?: I): NetworkResource {
     return NetworkResource.fromPartial(base ?? ({} as any));
   },
@@ -5739,24 +4222,6 @@ export const NetworkPort: MessageFns<NetworkPort> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): NetworkPort {
-    return {
-      label: isSet(object.label) ? globalThis.String(object.label) : "",
-      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
-    };
-  },
-
-  toJSON(message: NetworkPort): unknown {
-    const obj: any = {};
-    if (message.label !== "") {
-      obj.label = message.label;
-    }
-    if (message.value !== 0) {
-      obj.value = Math.round(message.value);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<NetworkPort>, I>>(base?: I): NetworkPort {
@@ -5846,36 +4311,6 @@ export const PortMapping: MessageFns<PortMapping> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PortMapping {
-    return {
-      label: isSet(object.label) ? globalThis.String(object.label) : "",
-      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
-      to: isSet(object.to) ? globalThis.Number(object.to) : 0,
-      hostIp: isSet(object.hostIp)
-        ? globalThis.String(object.hostIp)
-        : isSet(object.host_ip)
-        ? globalThis.String(object.host_ip)
-        : "",
-    };
-  },
-
-  toJSON(message: PortMapping): unknown {
-    const obj: any = {};
-    if (message.label !== "") {
-      obj.label = message.label;
-    }
-    if (message.value !== 0) {
-      obj.value = Math.round(message.value);
-    }
-    if (message.to !== 0) {
-      obj.to = Math.round(message.to);
-    }
-    if (message.hostIp !== "") {
-      obj.hostIp = message.hostIp;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PortMapping>, I>>(base?: I): PortMapping {
@@ -6037,76 +4472,6 @@ export const LinuxResources: MessageFns<LinuxResources> = {
     }
   },
 
-  fromJSON(object: any): LinuxResources {
-    return {
-      cpuPeriod: isSet(object.cpuPeriod)
-        ? BigInt(object.cpuPeriod)
-        : isSet(object.cpu_period)
-        ? BigInt(object.cpu_period)
-        : 0n,
-      cpuQuota: isSet(object.cpuQuota)
-        ? BigInt(object.cpuQuota)
-        : isSet(object.cpu_quota)
-        ? BigInt(object.cpu_quota)
-        : 0n,
-      cpuShares: isSet(object.cpuShares)
-        ? BigInt(object.cpuShares)
-        : isSet(object.cpu_shares)
-        ? BigInt(object.cpu_shares)
-        : 0n,
-      memoryLimitBytes: isSet(object.memoryLimitBytes)
-        ? BigInt(object.memoryLimitBytes)
-        : isSet(object.memory_limit_bytes)
-        ? BigInt(object.memory_limit_bytes)
-        : 0n,
-      oomScoreAdj: isSet(object.oomScoreAdj)
-        ? BigInt(object.oomScoreAdj)
-        : isSet(object.oom_score_adj)
-        ? BigInt(object.oom_score_adj)
-        : 0n,
-      cpusetCpus: isSet(object.cpusetCpus)
-        ? globalThis.String(object.cpusetCpus)
-        : isSet(object.cpuset_cpus)
-        ? globalThis.String(object.cpuset_cpus)
-        : "",
-      cpusetCgroup: isSet(object.cpusetCgroup)
-        ? globalThis.String(object.cpusetCgroup)
-        : isSet(object.cpuset_cgroup)
-        ? globalThis.String(object.cpuset_cgroup)
-        : "",
-      PercentTicks: isSet(object.PercentTicks) ? globalThis.Number(object.PercentTicks) : 0,
-    };
-  },
-
-  toJSON(message: LinuxResources): unknown {
-    const obj: any = {};
-    if (message.cpuPeriod !== 0n) {
-      obj.cpuPeriod = message.cpuPeriod.toString();
-    }
-    if (message.cpuQuota !== 0n) {
-      obj.cpuQuota = message.cpuQuota.toString();
-    }
-    if (message.cpuShares !== 0n) {
-      obj.cpuShares = message.cpuShares.toString();
-    }
-    if (message.memoryLimitBytes !== 0n) {
-      obj.memoryLimitBytes = message.memoryLimitBytes.toString();
-    }
-    if (message.oomScoreAdj !== 0n) {
-      obj.oomScoreAdj = message.oomScoreAdj.toString();
-    }
-    if (message.cpusetCpus !== "") {
-      obj.cpusetCpus = message.cpusetCpus;
-    }
-    if (message.cpusetCgroup !== "") {
-      obj.cpusetCgroup = message.cpusetCgroup;
-    }
-    if (message.PercentTicks !== 0) {
-      obj.PercentTicks = floatToJson(message.PercentTicks);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<LinuxResources>, I>>(base?: I): LinuxResources {
     return LinuxResources.fromPartial(base ?? ({} as any));
   },
@@ -6217,52 +4582,6 @@ export const Mount: MessageFns<Mount> = {
     }
   },
 
-  fromJSON(object: any): Mount {
-    return {
-      taskPath: isSet(object.taskPath)
-        ? globalThis.String(object.taskPath)
-        : isSet(object.task_path)
-        ? globalThis.String(object.task_path)
-        : "",
-      hostPath: isSet(object.hostPath)
-        ? globalThis.String(object.hostPath)
-        : isSet(object.host_path)
-        ? globalThis.String(object.host_path)
-        : "",
-      readonly: isSet(object.readonly) ? globalThis.Boolean(object.readonly) : false,
-      propagationMode: isSet(object.propagationMode)
-        ? globalThis.String(object.propagationMode)
-        : isSet(object.propagation_mode)
-        ? globalThis.String(object.propagation_mode)
-        : "",
-      selinuxLabel: isSet(object.selinuxLabel)
-        ? globalThis.String(object.selinuxLabel)
-        : isSet(object.selinux_label)
-        ? globalThis.String(object.selinux_label)
-        : "",
-    };
-  },
-
-  toJSON(message: Mount): unknown {
-    const obj: any = {};
-    if (message.taskPath !== "") {
-      obj.taskPath = message.taskPath;
-    }
-    if (message.hostPath !== "") {
-      obj.hostPath = message.hostPath;
-    }
-    if (message.readonly !== false) {
-      obj.readonly = message.readonly;
-    }
-    if (message.propagationMode !== "") {
-      obj.propagationMode = message.propagationMode;
-    }
-    if (message.selinuxLabel !== "") {
-      obj.selinuxLabel = message.selinuxLabel;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Mount>, I>>(base?: I): Mount {
     return Mount.fromPartial(base ?? ({} as any));
   },
@@ -6342,40 +4661,6 @@ export const Device: MessageFns<Device> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Device {
-    return {
-      taskPath: isSet(object.taskPath)
-        ? globalThis.String(object.taskPath)
-        : isSet(object.task_path)
-        ? globalThis.String(object.task_path)
-        : "",
-      hostPath: isSet(object.hostPath)
-        ? globalThis.String(object.hostPath)
-        : isSet(object.host_path)
-        ? globalThis.String(object.host_path)
-        : "",
-      cgroupPermissions: isSet(object.cgroupPermissions)
-        ? globalThis.String(object.cgroupPermissions)
-        : isSet(object.cgroup_permissions)
-        ? globalThis.String(object.cgroup_permissions)
-        : "",
-    };
-  },
-
-  toJSON(message: Device): unknown {
-    const obj: any = {};
-    if (message.taskPath !== "") {
-      obj.taskPath = message.taskPath;
-    }
-    if (message.hostPath !== "") {
-      obj.hostPath = message.hostPath;
-    }
-    if (message.cgroupPermissions !== "") {
-      obj.cgroupPermissions = message.cgroupPermissions;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Device>, I>>(base?: I): Device {
@@ -6468,36 +4753,6 @@ export const TaskHandle: MessageFns<TaskHandle> = {
     }
   },
 
-  fromJSON(object: any): TaskHandle {
-    return {
-      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
-      config: isSet(object.config) ? TaskConfig.fromJSON(object.config) : undefined,
-      state: isSet(object.state) ? taskStateFromJSON(object.state) : 0,
-      driverState: isSet(object.driverState)
-        ? bytesFromBase64(object.driverState)
-        : isSet(object.driver_state)
-        ? bytesFromBase64(object.driver_state)
-        : new Uint8Array(0),
-    };
-  },
-
-  toJSON(message: TaskHandle): unknown {
-    const obj: any = {};
-    if (message.version !== 0) {
-      obj.version = Math.round(message.version);
-    }
-    if (message.config !== undefined) {
-      obj.config = TaskConfig.toJSON(message.config);
-    }
-    if (message.state !== 0) {
-      obj.state = taskStateToJSON(message.state);
-    }
-    if (message.driverState.length !== 0) {
-      obj.driverState = base64FromBytes(message.driverState);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<TaskHandle>, I>>(base?: I): TaskHandle {
     return TaskHandle.fromPartial(base ?? ({} as any));
   },
@@ -6583,64 +4838,6 @@ export const NetworkOverride: MessageFns<NetworkOverride> = {
     }
   },
 
-  fromJSON(object: any): NetworkOverride {
-    return {
-      portMap: isObject(object.portMap)
-        ? (globalThis.Object.entries(object.portMap) as [string, any][]).reduce(
-          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.Number(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : isObject(object.port_map)
-        ? (globalThis.Object.entries(object.port_map) as [string, any][]).reduce(
-          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.Number(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      addr: isSet(object.addr) ? globalThis.String(object.addr) : "",
-      autoAdvertise: isSet(object.autoAdvertise)
-        ? globalThis.Boolean(object.autoAdvertise)
-        : isSet(object.auto_advertise)
-        ? globalThis.Boolean(object.auto_advertise)
-        : false,
-    };
-  },
-
-  toJSON(message: NetworkOverride): unknown {
-    const obj: any = {};
-    if (message.portMap) {
-      const entries = globalThis.Object.entries(message.portMap) as [string, number][];
-      if (entries.length > 0) {
-        obj.portMap = {};
-        entries.forEach(([k, v]) => {
-          obj.portMap[k] = Math.round(v);
-        });
-      }
-    }
-    if (message.addr !== "") {
-      obj.addr = message.addr;
-    }
-    if (message.autoAdvertise !== false) {
-      obj.autoAdvertise = message.autoAdvertise;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<NetworkOverride>, I>>(base?: I): NetworkOverride {
     return NetworkOverride.fromPartial(base ?? ({} as any));
   },
@@ -6715,24 +4912,6 @@ export const NetworkOverride_PortMapEntry: MessageFns<NetworkOverride_PortMapEnt
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): NetworkOverride_PortMapEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
-    };
-  },
-
-  toJSON(message: NetworkOverride_PortMapEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== 0) {
-      obj.value = Math.round(message.value);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<NetworkOverride_PortMapEntry>, I>>(base?: I): NetworkOverride_PortMapEntry {
@@ -6811,36 +4990,6 @@ export const ExitResult: MessageFns<ExitResult> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ExitResult {
-    return {
-      exitCode: isSet(object.exitCode)
-        ? globalThis.Number(object.exitCode)
-        : isSet(object.exit_code)
-        ? globalThis.Number(object.exit_code)
-        : 0,
-      signal: isSet(object.signal) ? globalThis.Number(object.signal) : 0,
-      oomKilled: isSet(object.oomKilled)
-        ? globalThis.Boolean(object.oomKilled)
-        : isSet(object.oom_killed)
-        ? globalThis.Boolean(object.oom_killed)
-        : false,
-    };
-  },
-
-  toJSON(message: ExitResult): unknown {
-    const obj: any = {};
-    if (message.exitCode !== 0) {
-      obj.exitCode = Math.round(message.exitCode);
-    }
-    if (message.signal !== 0) {
-      obj.signal = Math.round(message.signal);
-    }
-    if (message.oomKilled !== false) {
-      obj.oomKilled = message.oomKilled;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ExitResult>, I>>(base?: I): ExitResult {
@@ -6955,48 +5104,6 @@ export const TaskStatus: MessageFns<TaskStatus> = {
     }
   },
 
-  fromJSON(object: any): TaskStatus {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      state: isSet(object.state) ? taskStateFromJSON(object.state) : 0,
-      startedAt: isSet(object.startedAt)
-        ? fromJsonTimestamp(object.startedAt)
-        : isSet(object.started_at)
-        ? fromJsonTimestamp(object.started_at)
-        : undefined,
-      completedAt: isSet(object.completedAt)
-        ? fromJsonTimestamp(object.completedAt)
-        : isSet(object.completed_at)
-        ? fromJsonTimestamp(object.completed_at)
-        : undefined,
-      result: isSet(object.result) ? ExitResult.fromJSON(object.result) : undefined,
-    };
-  },
-
-  toJSON(message: TaskStatus): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.state !== 0) {
-      obj.state = taskStateToJSON(message.state);
-    }
-    if (message.startedAt !== undefined) {
-      obj.startedAt = fromTimestamp(message.startedAt).toISOString();
-    }
-    if (message.completedAt !== undefined) {
-      obj.completedAt = fromTimestamp(message.completedAt).toISOString();
-    }
-    if (message.result !== undefined) {
-      obj.result = ExitResult.toJSON(message.result);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<TaskStatus>, I>>(base?: I): TaskStatus {
     return TaskStatus.fromPartial(base ?? ({} as any));
   },
@@ -7064,39 +5171,6 @@ export const TaskDriverStatus: MessageFns<TaskDriverStatus> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): TaskDriverStatus {
-    return {
-      attributes: isObject(object.attributes)
-        ? (globalThis.Object.entries(object.attributes) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: TaskDriverStatus): unknown {
-    const obj: any = {};
-    if (message.attributes) {
-      const entries = globalThis.Object.entries(message.attributes) as [string, string][];
-      if (entries.length > 0) {
-        obj.attributes = {};
-        entries.forEach(([k, v]) => {
-          obj.attributes[k] = v;
-        });
-      }
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<TaskDriverStatus>, I>>(base?: I): TaskDriverStatus {
@@ -7171,24 +5245,6 @@ export const TaskDriverStatus_AttributesEntry: MessageFns<TaskDriverStatus_Attri
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): TaskDriverStatus_AttributesEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: TaskDriverStatus_AttributesEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<TaskDriverStatus_AttributesEntry>, I>>(
@@ -7287,68 +5343,6 @@ export const TaskStats: MessageFns<TaskStats> = {
     }
   },
 
-  fromJSON(object: any): TaskStats {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      timestamp: isSet(object.timestamp) ? fromJsonTimestamp(object.timestamp) : undefined,
-      aggResourceUsage: isSet(object.aggResourceUsage)
-        ? TaskResourceUsage.fromJSON(object.aggResourceUsage)
-        : isSet(object.agg_resource_usage)
-        ? TaskResourceUsage.fromJSON(object.agg_resource_usage)
-        : undefined,
-      resourceUsageByPid: isObject(object.resourceUsageByPid)
-        ? (globalThis.Object.entries(object.resourceUsageByPid) as [string, any][]).reduce(
-          (acc: { [key: string]: TaskResourceUsage }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: TaskResourceUsage.fromJSON(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : isObject(object.resource_usage_by_pid)
-        ? (globalThis.Object.entries(object.resource_usage_by_pid) as [string, any][]).reduce(
-          (acc: { [key: string]: TaskResourceUsage }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: TaskResourceUsage.fromJSON(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: TaskStats): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.timestamp !== undefined) {
-      obj.timestamp = fromTimestamp(message.timestamp).toISOString();
-    }
-    if (message.aggResourceUsage !== undefined) {
-      obj.aggResourceUsage = TaskResourceUsage.toJSON(message.aggResourceUsage);
-    }
-    if (message.resourceUsageByPid) {
-      const entries = globalThis.Object.entries(message.resourceUsageByPid) as [string, TaskResourceUsage][];
-      if (entries.length > 0) {
-        obj.resourceUsageByPid = {};
-        entries.forEach(([k, v]) => {
-          obj.resourceUsageByPid[k] = TaskResourceUsage.toJSON(v);
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<TaskStats>, I>>(base?: I): TaskStats {
     return TaskStats.fromPartial(base ?? ({} as any));
   },
@@ -7431,24 +5425,6 @@ export const TaskStats_ResourceUsageByPidEntry: MessageFns<TaskStats_ResourceUsa
     }
   },
 
-  fromJSON(object: any): TaskStats_ResourceUsageByPidEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? TaskResourceUsage.fromJSON(object.value) : undefined,
-    };
-  },
-
-  toJSON(message: TaskStats_ResourceUsageByPidEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== undefined) {
-      obj.value = TaskResourceUsage.toJSON(message.value);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<TaskStats_ResourceUsageByPidEntry>, I>>(
     base?: I,
   ): TaskStats_ResourceUsageByPidEntry {
@@ -7520,24 +5496,6 @@ export const TaskResourceUsage: MessageFns<TaskResourceUsage> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): TaskResourceUsage {
-    return {
-      cpu: isSet(object.cpu) ? CPUUsage.fromJSON(object.cpu) : undefined,
-      memory: isSet(object.memory) ? MemoryUsage.fromJSON(object.memory) : undefined,
-    };
-  },
-
-  toJSON(message: TaskResourceUsage): unknown {
-    const obj: any = {};
-    if (message.cpu !== undefined) {
-      obj.cpu = CPUUsage.toJSON(message.cpu);
-    }
-    if (message.memory !== undefined) {
-      obj.memory = MemoryUsage.toJSON(message.memory);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<TaskResourceUsage>, I>>(base?: I): TaskResourceUsage {
@@ -7690,68 +5648,6 @@ export const CPUUsage: MessageFns<CPUUsage> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CPUUsage {
-    return {
-      systemMode: isSet(object.systemMode)
-        ? globalThis.Number(object.systemMode)
-        : isSet(object.system_mode)
-        ? globalThis.Number(object.system_mode)
-        : 0,
-      userMode: isSet(object.userMode)
-        ? globalThis.Number(object.userMode)
-        : isSet(object.user_mode)
-        ? globalThis.Number(object.user_mode)
-        : 0,
-      totalTicks: isSet(object.totalTicks)
-        ? globalThis.Number(object.totalTicks)
-        : isSet(object.total_ticks)
-        ? globalThis.Number(object.total_ticks)
-        : 0,
-      throttledPeriods: isSet(object.throttledPeriods)
-        ? BigInt(object.throttledPeriods)
-        : isSet(object.throttled_periods)
-        ? BigInt(object.throttled_periods)
-        : 0n,
-      throttledTime: isSet(object.throttledTime)
-        ? BigInt(object.throttledTime)
-        : isSet(object.throttled_time)
-        ? BigInt(object.throttled_time)
-        : 0n,
-      percent: isSet(object.percent) ? globalThis.Number(object.percent) : 0,
-      measuredFields: globalThis.Array.isArray(object?.measuredFields)
-        ? object.measuredFields.map((e: any) => cPUUsage_FieldsFromJSON(e))
-        : globalThis.Array.isArray(object?.measured_fields)
-        ? object.measured_fields.map((e: any) => cPUUsage_FieldsFromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: CPUUsage): unknown {
-    const obj: any = {};
-    if (message.systemMode !== 0) {
-      obj.systemMode = floatToJson(message.systemMode);
-    }
-    if (message.userMode !== 0) {
-      obj.userMode = floatToJson(message.userMode);
-    }
-    if (message.totalTicks !== 0) {
-      obj.totalTicks = floatToJson(message.totalTicks);
-    }
-    if (message.throttledPeriods !== 0n) {
-      obj.throttledPeriods = message.throttledPeriods.toString();
-    }
-    if (message.throttledTime !== 0n) {
-      obj.throttledTime = message.throttledTime.toString();
-    }
-    if (message.percent !== 0) {
-      obj.percent = floatToJson(message.percent);
-    }
-    if (message.measuredFields?.length) {
-      obj.measuredFields = message.measuredFields.map((e) => cPUUsage_FieldsToJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CPUUsage>, I>>(base?: I): CPUUsage {
@@ -7940,64 +5836,6 @@ export const MemoryUsage: MessageFns<MemoryUsage> = {
     }
   },
 
-  fromJSON(object: any): MemoryUsage {
-    return {
-      rss: isSet(object.rss) ? BigInt(object.rss) : 0n,
-      cache: isSet(object.cache) ? BigInt(object.cache) : 0n,
-      maxUsage: isSet(object.maxUsage)
-        ? BigInt(object.maxUsage)
-        : isSet(object.max_usage)
-        ? BigInt(object.max_usage)
-        : 0n,
-      kernelUsage: isSet(object.kernelUsage)
-        ? BigInt(object.kernelUsage)
-        : isSet(object.kernel_usage)
-        ? BigInt(object.kernel_usage)
-        : 0n,
-      kernelMaxUsage: isSet(object.kernelMaxUsage)
-        ? BigInt(object.kernelMaxUsage)
-        : isSet(object.kernel_max_usage)
-        ? BigInt(object.kernel_max_usage)
-        : 0n,
-      usage: isSet(object.usage) ? BigInt(object.usage) : 0n,
-      swap: isSet(object.swap) ? BigInt(object.swap) : 0n,
-      measuredFields: globalThis.Array.isArray(object?.measuredFields)
-        ? object.measuredFields.map((e: any) => memoryUsage_FieldsFromJSON(e))
-        : globalThis.Array.isArray(object?.measured_fields)
-        ? object.measured_fields.map((e: any) => memoryUsage_FieldsFromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: MemoryUsage): unknown {
-    const obj: any = {};
-    if (message.rss !== 0n) {
-      obj.rss = message.rss.toString();
-    }
-    if (message.cache !== 0n) {
-      obj.cache = message.cache.toString();
-    }
-    if (message.maxUsage !== 0n) {
-      obj.maxUsage = message.maxUsage.toString();
-    }
-    if (message.kernelUsage !== 0n) {
-      obj.kernelUsage = message.kernelUsage.toString();
-    }
-    if (message.kernelMaxUsage !== 0n) {
-      obj.kernelMaxUsage = message.kernelMaxUsage.toString();
-    }
-    if (message.usage !== 0n) {
-      obj.usage = message.usage.toString();
-    }
-    if (message.swap !== 0n) {
-      obj.swap = message.swap.toString();
-    }
-    if (message.measuredFields?.length) {
-      obj.measuredFields = message.measuredFields.map((e) => memoryUsage_FieldsToJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<MemoryUsage>, I>>(base?: I): MemoryUsage {
     return MemoryUsage.fromPartial(base ?? ({} as any));
   },
@@ -8122,71 +5960,6 @@ export const DriverTaskEvent: MessageFns<DriverTaskEvent> = {
     }
   },
 
-  fromJSON(object: any): DriverTaskEvent {
-    return {
-      taskId: isSet(object.taskId)
-        ? globalThis.String(object.taskId)
-        : isSet(object.task_id)
-        ? globalThis.String(object.task_id)
-        : "",
-      allocId: isSet(object.allocId)
-        ? globalThis.String(object.allocId)
-        : isSet(object.alloc_id)
-        ? globalThis.String(object.alloc_id)
-        : "",
-      taskName: isSet(object.taskName)
-        ? globalThis.String(object.taskName)
-        : isSet(object.task_name)
-        ? globalThis.String(object.task_name)
-        : "",
-      timestamp: isSet(object.timestamp) ? fromJsonTimestamp(object.timestamp) : undefined,
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
-      annotations: isObject(object.annotations)
-        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: DriverTaskEvent): unknown {
-    const obj: any = {};
-    if (message.taskId !== "") {
-      obj.taskId = message.taskId;
-    }
-    if (message.allocId !== "") {
-      obj.allocId = message.allocId;
-    }
-    if (message.taskName !== "") {
-      obj.taskName = message.taskName;
-    }
-    if (message.timestamp !== undefined) {
-      obj.timestamp = fromTimestamp(message.timestamp).toISOString();
-    }
-    if (message.message !== "") {
-      obj.message = message.message;
-    }
-    if (message.annotations) {
-      const entries = globalThis.Object.entries(message.annotations) as [string, string][];
-      if (entries.length > 0) {
-        obj.annotations = {};
-        entries.forEach(([k, v]) => {
-          obj.annotations[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<DriverTaskEvent>, I>>(base?: I): DriverTaskEvent {
     return DriverTaskEvent.fromPartial(base ?? ({} as any));
   },
@@ -8266,24 +6039,6 @@ export const DriverTaskEvent_AnnotationsEntry: MessageFns<DriverTaskEvent_Annota
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): DriverTaskEvent_AnnotationsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: DriverTaskEvent_AnnotationsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<DriverTaskEvent_AnnotationsEntry>, I>>(
@@ -8694,35 +6449,6 @@ export const DriverClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-function bytesFromBase64(b64: string): Uint8Array {
-  if ((globalThis as any).Buffer) {
-    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
-  } else {
-    const bin = globalThis.atob(b64);
-    const arr = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; ++i) {
-      arr[i] = bin.charCodeAt(i);
-    }
-    return arr;
-  }
-}
-
-function base64FromBytes(arr: Uint8Array): string {
-  if ((globalThis as any).Buffer) {
-    return (globalThis as any).Buffer.from(arr).toString("base64");
-  } else {
-    const bin: string[] = [];
-    arr.forEach((byte) => {
-      bin.push(globalThis.String.fromCharCode(byte));
-    });
-    return globalThis.btoa(bin.join(""));
-  }
-}
-
-function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
-}
-
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
 export type DeepPartial<T> = T extends bigint ? string | number | bigint
@@ -8736,52 +6462,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function toTimestamp(date: Date): Timestamp {
-  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
-  const nanos = (date.getTime() % 1_000) * 1_000_000;
-  return { seconds, nanos };
-}
-
-function fromTimestamp(t: Timestamp): Date {
-  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
-  millis += (t.nanos || 0) / 1_000_000;
-  return new globalThis.Date(millis);
-}
-
-const timestampFractionRegex = /:\d{2}\.\d+/;
-
-function fromJsonTimestamp(o: any): Timestamp {
-  if (o instanceof globalThis.Date) {
-    return toTimestamp(o);
-  } else if (typeof o === "string") {
-    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
-    // so parse the fractional seconds ourselves and give Date only the whole seconds
-    const fraction = timestampFractionRegex.exec(o);
-    if (fraction === null) {
-      return toTimestamp(new globalThis.Date(o));
-    }
-    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
-    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
-    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
-    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
-  } else {
-    return Timestamp.fromJSON(o);
-  }
-}
-
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

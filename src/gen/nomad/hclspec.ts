@@ -246,68 +246,6 @@ export const Spec: MessageFns<Spec> = {
     }
   },
 
-  fromJSON(object: any): Spec {
-    return {
-      block: isSet(object.object)
-        ? { $case: "object", value: Object.fromJSON(object.object) }
-        : isSet(object.array)
-        ? { $case: "array", value: Array.fromJSON(object.array) }
-        : isSet(object.Attr)
-        ? { $case: "Attr", value: Attr.fromJSON(object.Attr) }
-        : isSet(object.blockValue)
-        ? { $case: "blockValue", value: Block.fromJSON(object.blockValue) }
-        : isSet(object.block_value)
-        ? { $case: "blockValue", value: Block.fromJSON(object.block_value) }
-        : isSet(object.blockAttrs)
-        ? { $case: "blockAttrs", value: BlockAttrs.fromJSON(object.blockAttrs) }
-        : isSet(object.block_attrs)
-        ? { $case: "blockAttrs", value: BlockAttrs.fromJSON(object.block_attrs) }
-        : isSet(object.blockList)
-        ? { $case: "blockList", value: BlockList.fromJSON(object.blockList) }
-        : isSet(object.block_list)
-        ? { $case: "blockList", value: BlockList.fromJSON(object.block_list) }
-        : isSet(object.blockSet)
-        ? { $case: "blockSet", value: BlockSet.fromJSON(object.blockSet) }
-        : isSet(object.block_set)
-        ? { $case: "blockSet", value: BlockSet.fromJSON(object.block_set) }
-        : isSet(object.blockMap)
-        ? { $case: "blockMap", value: BlockMap.fromJSON(object.blockMap) }
-        : isSet(object.block_map)
-        ? { $case: "blockMap", value: BlockMap.fromJSON(object.block_map) }
-        : isSet(object.default)
-        ? { $case: "default", value: Default.fromJSON(object.default) }
-        : isSet(object.literal)
-        ? { $case: "literal", value: Literal.fromJSON(object.literal) }
-        : undefined,
-    };
-  },
-
-  toJSON(message: Spec): unknown {
-    const obj: any = {};
-    if (message.block?.$case === "object") {
-      obj.object = Object.toJSON(message.block.value);
-    } else if (message.block?.$case === "array") {
-      obj.array = Array.toJSON(message.block.value);
-    } else if (message.block?.$case === "Attr") {
-      obj.Attr = Attr.toJSON(message.block.value);
-    } else if (message.block?.$case === "blockValue") {
-      obj.blockValue = Block.toJSON(message.block.value);
-    } else if (message.block?.$case === "blockAttrs") {
-      obj.blockAttrs = BlockAttrs.toJSON(message.block.value);
-    } else if (message.block?.$case === "blockList") {
-      obj.blockList = BlockList.toJSON(message.block.value);
-    } else if (message.block?.$case === "blockSet") {
-      obj.blockSet = BlockSet.toJSON(message.block.value);
-    } else if (message.block?.$case === "blockMap") {
-      obj.blockMap = BlockMap.toJSON(message.block.value);
-    } else if (message.block?.$case === "default") {
-      obj.default = Default.toJSON(message.block.value);
-    } else if (message.block?.$case === "literal") {
-      obj.literal = Literal.toJSON(message.block.value);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Spec>, I>>(base?: I): Spec {
     return Spec.fromPartial(base ?? ({} as any));
   },
@@ -446,28 +384,6 @@ export const Attr: MessageFns<Attr> = {
     }
   },
 
-  fromJSON(object: any): Attr {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      required: isSet(object.required) ? globalThis.Boolean(object.required) : false,
-    };
-  },
-
-  toJSON(message: Attr): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.required !== false) {
-      obj.required = message.required;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Attr>, I>>(base?: I): Attr {
     return Attr.fromPartial(base ?? ({} as any));
   },
@@ -545,28 +461,6 @@ export const Block: MessageFns<Block> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Block {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      required: isSet(object.required) ? globalThis.Boolean(object.required) : false,
-      nested: isSet(object.nested) ? Spec.fromJSON(object.nested) : undefined,
-    };
-  },
-
-  toJSON(message: Block): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.required !== false) {
-      obj.required = message.required;
-    }
-    if (message.nested !== undefined) {
-      obj.nested = Spec.toJSON(message.nested);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Block>, I>>(base?: I): Block {
@@ -648,28 +542,6 @@ export const BlockAttrs: MessageFns<BlockAttrs> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): BlockAttrs {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      required: isSet(object.required) ? globalThis.Boolean(object.required) : false,
-    };
-  },
-
-  toJSON(message: BlockAttrs): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.required !== false) {
-      obj.required = message.required;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<BlockAttrs>, I>>(base?: I): BlockAttrs {
@@ -766,40 +638,6 @@ export const BlockList: MessageFns<BlockList> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): BlockList {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      minItems: isSet(object.minItems)
-        ? BigInt(object.minItems)
-        : isSet(object.min_items)
-        ? BigInt(object.min_items)
-        : 0n,
-      maxItems: isSet(object.maxItems)
-        ? BigInt(object.maxItems)
-        : isSet(object.max_items)
-        ? BigInt(object.max_items)
-        : 0n,
-      nested: isSet(object.nested) ? Spec.fromJSON(object.nested) : undefined,
-    };
-  },
-
-  toJSON(message: BlockList): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.minItems !== 0n) {
-      obj.minItems = message.minItems.toString();
-    }
-    if (message.maxItems !== 0n) {
-      obj.maxItems = message.maxItems.toString();
-    }
-    if (message.nested !== undefined) {
-      obj.nested = Spec.toJSON(message.nested);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<BlockList>, I>>(base?: I): BlockList {
@@ -901,40 +739,6 @@ export const BlockSet: MessageFns<BlockSet> = {
     }
   },
 
-  fromJSON(object: any): BlockSet {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      minItems: isSet(object.minItems)
-        ? BigInt(object.minItems)
-        : isSet(object.min_items)
-        ? BigInt(object.min_items)
-        : 0n,
-      maxItems: isSet(object.maxItems)
-        ? BigInt(object.maxItems)
-        : isSet(object.max_items)
-        ? BigInt(object.max_items)
-        : 0n,
-      nested: isSet(object.nested) ? Spec.fromJSON(object.nested) : undefined,
-    };
-  },
-
-  toJSON(message: BlockSet): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.minItems !== 0n) {
-      obj.minItems = message.minItems.toString();
-    }
-    if (message.maxItems !== 0n) {
-      obj.maxItems = message.maxItems.toString();
-    }
-    if (message.nested !== undefined) {
-      obj.nested = Spec.toJSON(message.nested);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<BlockSet>, I>>(base?: I): BlockSet {
     return BlockSet.fromPartial(base ?? ({} as any));
   },
@@ -1017,28 +821,6 @@ export const BlockMap: MessageFns<BlockMap> = {
     }
   },
 
-  fromJSON(object: any): BlockMap {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      labels: globalThis.Array.isArray(object?.labels) ? object.labels.map((e: any) => globalThis.String(e)) : [],
-      nested: isSet(object.nested) ? Spec.fromJSON(object.nested) : undefined,
-    };
-  },
-
-  toJSON(message: BlockMap): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.labels?.length) {
-      obj.labels = message.labels;
-    }
-    if (message.nested !== undefined) {
-      obj.nested = Spec.toJSON(message.nested);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<BlockMap>, I>>(base?: I): BlockMap {
     return BlockMap.fromPartial(base ?? ({} as any));
   },
@@ -1096,18 +878,6 @@ export const Literal: MessageFns<Literal> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Literal {
-    return { value: isSet(object.value) ? globalThis.String(object.value) : "" };
-  },
-
-  toJSON(message: Literal): unknown {
-    const obj: any = {};
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Literal>, I>>(base?: I): Literal {
@@ -1176,24 +946,6 @@ export const Default: MessageFns<Default> = {
     }
   },
 
-  fromJSON(object: any): Default {
-    return {
-      primary: isSet(object.primary) ? Spec.fromJSON(object.primary) : undefined,
-      default: isSet(object.default) ? Spec.fromJSON(object.default) : undefined,
-    };
-  },
-
-  toJSON(message: Default): unknown {
-    const obj: any = {};
-    if (message.primary !== undefined) {
-      obj.primary = Spec.toJSON(message.primary);
-    }
-    if (message.default !== undefined) {
-      obj.default = Spec.toJSON(message.default);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Default>, I>>(base?: I): Default {
     return Default.fromPartial(base ?? ({} as any));
   },
@@ -1255,39 +1007,6 @@ export const Object: MessageFns<Object> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Object {
-    return {
-      attributes: isObject(object.attributes)
-        ? (globalThis.Object.entries(object.attributes) as [string, any][]).reduce(
-          (acc: { [key: string]: Spec }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: Spec.fromJSON(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: Object): unknown {
-    const obj: any = {};
-    if (message.attributes) {
-      const entries = globalThis.Object.entries(message.attributes) as [string, Spec][];
-      if (entries.length > 0) {
-        obj.attributes = {};
-        entries.forEach(([k, v]) => {
-          obj.attributes[k] = Spec.toJSON(v);
-        });
-      }
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Object>, I>>(base?: I): Object {
@@ -1364,24 +1083,6 @@ export const Object_AttributesEntry: MessageFns<Object_AttributesEntry> = {
     }
   },
 
-  fromJSON(object: any): Object_AttributesEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? Spec.fromJSON(object.value) : undefined,
-    };
-  },
-
-  toJSON(message: Object_AttributesEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== undefined) {
-      obj.value = Spec.toJSON(message.value);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Object_AttributesEntry>, I>>(base?: I): Object_AttributesEntry {
     return Object_AttributesEntry.fromPartial(base ?? ({} as any));
   },
@@ -1438,18 +1139,6 @@ export const Array: MessageFns<Array> = {
     }
   },
 
-  fromJSON(object: any): Array {
-    return { values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => Spec.fromJSON(e)) : [] };
-  },
-
-  toJSON(message: Array): unknown {
-    const obj: any = {};
-    if (message.values?.length) {
-      obj.values = message.values.map((e) => Spec.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Array>, I>>(base?: I): Array {
     return Array.fromPartial(base ?? ({} as any));
   },
@@ -1473,19 +1162,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

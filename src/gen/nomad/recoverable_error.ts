@@ -64,18 +64,6 @@ export const RecoverableError: MessageFns<RecoverableError> = {
     }
   },
 
-  fromJSON(object: any): RecoverableError {
-    return { recoverable: isSet(object.recoverable) ? globalThis.Boolean(object.recoverable) : false };
-  },
-
-  toJSON(message: RecoverableError): unknown {
-    const obj: any = {};
-    if (message.recoverable !== false) {
-      obj.recoverable = message.recoverable;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<RecoverableError>, I>>(base?: I): RecoverableError {
     return RecoverableError.fromPartial(base ?? ({} as any));
   },
@@ -99,15 +87,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

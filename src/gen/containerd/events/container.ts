@@ -109,28 +109,6 @@ export const ContainerCreate: MessageFns<ContainerCreate> = {
     }
   },
 
-  fromJSON(object: any): ContainerCreate {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      image: isSet(object.image) ? globalThis.String(object.image) : "",
-      runtime: isSet(object.runtime) ? ContainerCreate_Runtime.fromJSON(object.runtime) : undefined,
-    };
-  },
-
-  toJSON(message: ContainerCreate): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.image !== "") {
-      obj.image = message.image;
-    }
-    if (message.runtime !== undefined) {
-      obj.runtime = ContainerCreate_Runtime.toJSON(message.runtime);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerCreate>, I>>(base?: I): ContainerCreate {
     return ContainerCreate.fromPartial(base ?? ({} as any));
   },
@@ -199,24 +177,6 @@ export const ContainerCreate_Runtime: MessageFns<ContainerCreate_Runtime> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ContainerCreate_Runtime {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      options: isSet(object.options) ? Any.fromJSON(object.options) : undefined,
-    };
-  },
-
-  toJSON(message: ContainerCreate_Runtime): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.options !== undefined) {
-      obj.options = Any.toJSON(message.options);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ContainerCreate_Runtime>, I>>(base?: I): ContainerCreate_Runtime {
@@ -313,55 +273,6 @@ export const ContainerUpdate: MessageFns<ContainerUpdate> = {
     }
   },
 
-  fromJSON(object: any): ContainerUpdate {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      image: isSet(object.image) ? globalThis.String(object.image) : "",
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      snapshotKey: isSet(object.snapshotKey)
-        ? globalThis.String(object.snapshotKey)
-        : isSet(object.snapshot_key)
-        ? globalThis.String(object.snapshot_key)
-        : "",
-    };
-  },
-
-  toJSON(message: ContainerUpdate): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.image !== "") {
-      obj.image = message.image;
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    if (message.snapshotKey !== "") {
-      obj.snapshotKey = message.snapshotKey;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerUpdate>, I>>(base?: I): ContainerUpdate {
     return ContainerUpdate.fromPartial(base ?? ({} as any));
   },
@@ -439,24 +350,6 @@ export const ContainerUpdate_LabelsEntry: MessageFns<ContainerUpdate_LabelsEntry
     }
   },
 
-  fromJSON(object: any): ContainerUpdate_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ContainerUpdate_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerUpdate_LabelsEntry>, I>>(base?: I): ContainerUpdate_LabelsEntry {
     return ContainerUpdate_LabelsEntry.fromPartial(base ?? ({} as any));
   },
@@ -513,18 +406,6 @@ export const ContainerDelete: MessageFns<ContainerDelete> = {
     }
   },
 
-  fromJSON(object: any): ContainerDelete {
-    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
-  },
-
-  toJSON(message: ContainerDelete): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ContainerDelete>, I>>(base?: I): ContainerDelete {
     return ContainerDelete.fromPartial(base ?? ({} as any));
   },
@@ -548,19 +429,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -84,24 +84,6 @@ export const SnapshotPrepare: MessageFns<SnapshotPrepare> = {
     }
   },
 
-  fromJSON(object: any): SnapshotPrepare {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      parent: isSet(object.parent) ? globalThis.String(object.parent) : "",
-    };
-  },
-
-  toJSON(message: SnapshotPrepare): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.parent !== "") {
-      obj.parent = message.parent;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<SnapshotPrepare>, I>>(base?: I): SnapshotPrepare {
     return SnapshotPrepare.fromPartial(base ?? ({} as any));
   },
@@ -169,24 +151,6 @@ export const SnapshotCommit: MessageFns<SnapshotCommit> = {
     }
   },
 
-  fromJSON(object: any): SnapshotCommit {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-    };
-  },
-
-  toJSON(message: SnapshotCommit): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<SnapshotCommit>, I>>(base?: I): SnapshotCommit {
     return SnapshotCommit.fromPartial(base ?? ({} as any));
   },
@@ -243,18 +207,6 @@ export const SnapshotRemove: MessageFns<SnapshotRemove> = {
     }
   },
 
-  fromJSON(object: any): SnapshotRemove {
-    return { key: isSet(object.key) ? globalThis.String(object.key) : "" };
-  },
-
-  toJSON(message: SnapshotRemove): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<SnapshotRemove>, I>>(base?: I): SnapshotRemove {
     return SnapshotRemove.fromPartial(base ?? ({} as any));
   },
@@ -278,15 +230,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -181,44 +181,6 @@ export const TaskCreate: MessageFns<TaskCreate> = {
     }
   },
 
-  fromJSON(object: any): TaskCreate {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      bundle: isSet(object.bundle) ? globalThis.String(object.bundle) : "",
-      rootfs: globalThis.Array.isArray(object?.rootfs) ? object.rootfs.map((e: any) => Mount.fromJSON(e)) : [],
-      io: isSet(object.io) ? TaskIO.fromJSON(object.io) : undefined,
-      checkpoint: isSet(object.checkpoint) ? globalThis.String(object.checkpoint) : "",
-      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
-    };
-  },
-
-  toJSON(message: TaskCreate): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.bundle !== "") {
-      obj.bundle = message.bundle;
-    }
-    if (message.rootfs?.length) {
-      obj.rootfs = message.rootfs.map((e) => Mount.toJSON(e));
-    }
-    if (message.io !== undefined) {
-      obj.io = TaskIO.toJSON(message.io);
-    }
-    if (message.checkpoint !== "") {
-      obj.checkpoint = message.checkpoint;
-    }
-    if (message.pid !== 0) {
-      obj.pid = Math.round(message.pid);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<TaskCreate>, I>>(base?: I): TaskCreate {
     return TaskCreate.fromPartial(base ?? ({} as any));
   },
@@ -288,28 +250,6 @@ export const TaskStart: MessageFns<TaskStart> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): TaskStart {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
-    };
-  },
-
-  toJSON(message: TaskStart): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.pid !== 0) {
-      obj.pid = Math.round(message.pid);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<TaskStart>, I>>(base?: I): TaskStart {
@@ -412,48 +352,6 @@ export const TaskDelete: MessageFns<TaskDelete> = {
     }
   },
 
-  fromJSON(object: any): TaskDelete {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
-      exitStatus: isSet(object.exitStatus)
-        ? globalThis.Number(object.exitStatus)
-        : isSet(object.exit_status)
-        ? globalThis.Number(object.exit_status)
-        : 0,
-      exitedAt: isSet(object.exitedAt)
-        ? fromJsonTimestamp(object.exitedAt)
-        : isSet(object.exited_at)
-        ? fromJsonTimestamp(object.exited_at)
-        : undefined,
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-    };
-  },
-
-  toJSON(message: TaskDelete): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.pid !== 0) {
-      obj.pid = Math.round(message.pid);
-    }
-    if (message.exitStatus !== 0) {
-      obj.exitStatus = Math.round(message.exitStatus);
-    }
-    if (message.exitedAt !== undefined) {
-      obj.exitedAt = fromTimestamp(message.exitedAt).toISOString();
-    }
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<TaskDelete>, I>>(base?: I): TaskDelete {
     return TaskDelete.fromPartial(base ?? ({} as any));
   },
@@ -546,32 +444,6 @@ export const TaskIO: MessageFns<TaskIO> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): TaskIO {
-    return {
-      stdin: isSet(object.stdin) ? globalThis.String(object.stdin) : "",
-      stdout: isSet(object.stdout) ? globalThis.String(object.stdout) : "",
-      stderr: isSet(object.stderr) ? globalThis.String(object.stderr) : "",
-      terminal: isSet(object.terminal) ? globalThis.Boolean(object.terminal) : false,
-    };
-  },
-
-  toJSON(message: TaskIO): unknown {
-    const obj: any = {};
-    if (message.stdin !== "") {
-      obj.stdin = message.stdin;
-    }
-    if (message.stdout !== "") {
-      obj.stdout = message.stdout;
-    }
-    if (message.stderr !== "") {
-      obj.stderr = message.stderr;
-    }
-    if (message.terminal !== false) {
-      obj.terminal = message.terminal;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<TaskIO>, I>>(base?: I): TaskIO {
@@ -676,48 +548,6 @@ export const TaskExit: MessageFns<TaskExit> = {
     }
   },
 
-  fromJSON(object: any): TaskExit {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
-      exitStatus: isSet(object.exitStatus)
-        ? globalThis.Number(object.exitStatus)
-        : isSet(object.exit_status)
-        ? globalThis.Number(object.exit_status)
-        : 0,
-      exitedAt: isSet(object.exitedAt)
-        ? fromJsonTimestamp(object.exitedAt)
-        : isSet(object.exited_at)
-        ? fromJsonTimestamp(object.exited_at)
-        : undefined,
-    };
-  },
-
-  toJSON(message: TaskExit): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.pid !== 0) {
-      obj.pid = Math.round(message.pid);
-    }
-    if (message.exitStatus !== 0) {
-      obj.exitStatus = Math.round(message.exitStatus);
-    }
-    if (message.exitedAt !== undefined) {
-      obj.exitedAt = fromTimestamp(message.exitedAt).toISOString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<TaskExit>, I>>(base?: I): TaskExit {
     return TaskExit.fromPartial(base ?? ({} as any));
   },
@@ -777,24 +607,6 @@ export const TaskOOM: MessageFns<TaskOOM> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): TaskOOM {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: TaskOOM): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<TaskOOM>, I>>(base?: I): TaskOOM {
@@ -861,32 +673,6 @@ export const TaskExecAdded: MessageFns<TaskExecAdded> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): TaskExecAdded {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-    };
-  },
-
-  toJSON(message: TaskExecAdded): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<TaskExecAdded>, I>>(base?: I): TaskExecAdded {
@@ -967,36 +753,6 @@ export const TaskExecStarted: MessageFns<TaskExecStarted> = {
     }
   },
 
-  fromJSON(object: any): TaskExecStarted {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
-    };
-  },
-
-  toJSON(message: TaskExecStarted): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    if (message.pid !== 0) {
-      obj.pid = Math.round(message.pid);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<TaskExecStarted>, I>>(base?: I): TaskExecStarted {
     return TaskExecStarted.fromPartial(base ?? ({} as any));
   },
@@ -1054,24 +810,6 @@ export const TaskPaused: MessageFns<TaskPaused> = {
     }
   },
 
-  fromJSON(object: any): TaskPaused {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: TaskPaused): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<TaskPaused>, I>>(base?: I): TaskPaused {
     return TaskPaused.fromPartial(base ?? ({} as any));
   },
@@ -1125,24 +863,6 @@ export const TaskResumed: MessageFns<TaskResumed> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): TaskResumed {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: TaskResumed): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<TaskResumed>, I>>(base?: I): TaskResumed {
@@ -1211,28 +931,6 @@ export const TaskCheckpointed: MessageFns<TaskCheckpointed> = {
     }
   },
 
-  fromJSON(object: any): TaskCheckpointed {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      checkpoint: isSet(object.checkpoint) ? globalThis.String(object.checkpoint) : "",
-    };
-  },
-
-  toJSON(message: TaskCheckpointed): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.checkpoint !== "") {
-      obj.checkpoint = message.checkpoint;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<TaskCheckpointed>, I>>(base?: I): TaskCheckpointed {
     return TaskCheckpointed.fromPartial(base ?? ({} as any));
   },
@@ -1257,48 +955,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function toTimestamp(date: Date): Timestamp {
-  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
-  const nanos = (date.getTime() % 1_000) * 1_000_000;
-  return { seconds, nanos };
-}
-
-function fromTimestamp(t: Timestamp): Date {
-  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
-  millis += (t.nanos || 0) / 1_000_000;
-  return new globalThis.Date(millis);
-}
-
-const timestampFractionRegex = /:\d{2}\.\d+/;
-
-function fromJsonTimestamp(o: any): Timestamp {
-  if (o instanceof globalThis.Date) {
-    return toTimestamp(o);
-  } else if (typeof o === "string") {
-    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
-    // so parse the fractional seconds ourselves and give Date only the whole seconds
-    const fraction = timestampFractionRegex.exec(o);
-    if (fraction === null) {
-      return toTimestamp(new globalThis.Date(o));
-    }
-    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
-    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
-    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
-    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
-  } else {
-    return Timestamp.fromJSON(o);
-  }
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

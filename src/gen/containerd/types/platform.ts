@@ -87,28 +87,6 @@ export const Platform: MessageFns<Platform> = {
     }
   },
 
-  fromJSON(object: any): Platform {
-    return {
-      os: isSet(object.os) ? globalThis.String(object.os) : "",
-      architecture: isSet(object.architecture) ? globalThis.String(object.architecture) : "",
-      variant: isSet(object.variant) ? globalThis.String(object.variant) : "",
-    };
-  },
-
-  toJSON(message: Platform): unknown {
-    const obj: any = {};
-    if (message.os !== "") {
-      obj.os = message.os;
-    }
-    if (message.architecture !== "") {
-      obj.architecture = message.architecture;
-    }
-    if (message.variant !== "") {
-      obj.variant = message.variant;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Platform>, I>>(base?: I): Platform {
     return Platform.fromPartial(base ?? ({} as any));
   },
@@ -134,15 +112,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

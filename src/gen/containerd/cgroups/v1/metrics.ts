@@ -304,60 +304,6 @@ export const Metrics: MessageFns<Metrics> = {
     }
   },
 
-  fromJSON(object: any): Metrics {
-    return {
-      hugetlb: globalThis.Array.isArray(object?.hugetlb) ? object.hugetlb.map((e: any) => HugetlbStat.fromJSON(e)) : [],
-      pids: isSet(object.pids) ? PidsStat.fromJSON(object.pids) : undefined,
-      cpu: isSet(object.cpu) ? CPUStat.fromJSON(object.cpu) : undefined,
-      memory: isSet(object.memory) ? MemoryStat.fromJSON(object.memory) : undefined,
-      blkio: isSet(object.blkio) ? BlkIOStat.fromJSON(object.blkio) : undefined,
-      rdma: isSet(object.rdma) ? RdmaStat.fromJSON(object.rdma) : undefined,
-      network: globalThis.Array.isArray(object?.network) ? object.network.map((e: any) => NetworkStat.fromJSON(e)) : [],
-      cgroupStats: isSet(object.cgroupStats)
-        ? CgroupStats.fromJSON(object.cgroupStats)
-        : isSet(object.cgroup_stats)
-        ? CgroupStats.fromJSON(object.cgroup_stats)
-        : undefined,
-      memoryOomControl: isSet(object.memoryOomControl)
-        ? MemoryOomControl.fromJSON(object.memoryOomControl)
-        : isSet(object.memory_oom_control)
-        ? MemoryOomControl.fromJSON(object.memory_oom_control)
-        : undefined,
-    };
-  },
-
-  toJSON(message: Metrics): unknown {
-    const obj: any = {};
-    if (message.hugetlb?.length) {
-      obj.hugetlb = message.hugetlb.map((e) => HugetlbStat.toJSON(e));
-    }
-    if (message.pids !== undefined) {
-      obj.pids = PidsStat.toJSON(message.pids);
-    }
-    if (message.cpu !== undefined) {
-      obj.cpu = CPUStat.toJSON(message.cpu);
-    }
-    if (message.memory !== undefined) {
-      obj.memory = MemoryStat.toJSON(message.memory);
-    }
-    if (message.blkio !== undefined) {
-      obj.blkio = BlkIOStat.toJSON(message.blkio);
-    }
-    if (message.rdma !== undefined) {
-      obj.rdma = RdmaStat.toJSON(message.rdma);
-    }
-    if (message.network?.length) {
-      obj.network = message.network.map((e) => NetworkStat.toJSON(e));
-    }
-    if (message.cgroupStats !== undefined) {
-      obj.cgroupStats = CgroupStats.toJSON(message.cgroupStats);
-    }
-    if (message.memoryOomControl !== undefined) {
-      obj.memoryOomControl = MemoryOomControl.toJSON(message.memoryOomControl);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Metrics>, I>>(base?: I): Metrics {
     return Metrics.fromPartial(base ?? ({} as any));
   },
@@ -471,32 +417,6 @@ export const HugetlbStat: MessageFns<HugetlbStat> = {
     }
   },
 
-  fromJSON(object: any): HugetlbStat {
-    return {
-      usage: isSet(object.usage) ? BigInt(object.usage) : 0n,
-      max: isSet(object.max) ? BigInt(object.max) : 0n,
-      failcnt: isSet(object.failcnt) ? BigInt(object.failcnt) : 0n,
-      pagesize: isSet(object.pagesize) ? globalThis.String(object.pagesize) : "",
-    };
-  },
-
-  toJSON(message: HugetlbStat): unknown {
-    const obj: any = {};
-    if (message.usage !== 0n) {
-      obj.usage = message.usage.toString();
-    }
-    if (message.max !== 0n) {
-      obj.max = message.max.toString();
-    }
-    if (message.failcnt !== 0n) {
-      obj.failcnt = message.failcnt.toString();
-    }
-    if (message.pagesize !== "") {
-      obj.pagesize = message.pagesize;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<HugetlbStat>, I>>(base?: I): HugetlbStat {
     return HugetlbStat.fromPartial(base ?? ({} as any));
   },
@@ -572,24 +492,6 @@ export const PidsStat: MessageFns<PidsStat> = {
     }
   },
 
-  fromJSON(object: any): PidsStat {
-    return {
-      current: isSet(object.current) ? BigInt(object.current) : 0n,
-      limit: isSet(object.limit) ? BigInt(object.limit) : 0n,
-    };
-  },
-
-  toJSON(message: PidsStat): unknown {
-    const obj: any = {};
-    if (message.current !== 0n) {
-      obj.current = message.current.toString();
-    }
-    if (message.limit !== 0n) {
-      obj.limit = message.limit.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PidsStat>, I>>(base?: I): PidsStat {
     return PidsStat.fromPartial(base ?? ({} as any));
   },
@@ -655,24 +557,6 @@ export const CPUStat: MessageFns<CPUStat> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CPUStat {
-    return {
-      usage: isSet(object.usage) ? CPUUsage.fromJSON(object.usage) : undefined,
-      throttling: isSet(object.throttling) ? Throttle.fromJSON(object.throttling) : undefined,
-    };
-  },
-
-  toJSON(message: CPUStat): unknown {
-    const obj: any = {};
-    if (message.usage !== undefined) {
-      obj.usage = CPUUsage.toJSON(message.usage);
-    }
-    if (message.throttling !== undefined) {
-      obj.throttling = Throttle.toJSON(message.throttling);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CPUStat>, I>>(base?: I): CPUStat {
@@ -794,36 +678,6 @@ export const CPUUsage: MessageFns<CPUUsage> = {
     }
   },
 
-  fromJSON(object: any): CPUUsage {
-    return {
-      total: isSet(object.total) ? BigInt(object.total) : 0n,
-      kernel: isSet(object.kernel) ? BigInt(object.kernel) : 0n,
-      user: isSet(object.user) ? BigInt(object.user) : 0n,
-      perCpu: globalThis.Array.isArray(object?.perCpu)
-        ? object.perCpu.map((e: any) => BigInt(e))
-        : globalThis.Array.isArray(object?.per_cpu)
-        ? object.per_cpu.map((e: any) => BigInt(e))
-        : [],
-    };
-  },
-
-  toJSON(message: CPUUsage): unknown {
-    const obj: any = {};
-    if (message.total !== 0n) {
-      obj.total = message.total.toString();
-    }
-    if (message.kernel !== 0n) {
-      obj.kernel = message.kernel.toString();
-    }
-    if (message.user !== 0n) {
-      obj.user = message.user.toString();
-    }
-    if (message.perCpu?.length) {
-      obj.perCpu = message.perCpu.map((e) => e.toString());
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CPUUsage>, I>>(base?: I): CPUUsage {
     return CPUUsage.fromPartial(base ?? ({} as any));
   },
@@ -911,36 +765,6 @@ export const Throttle: MessageFns<Throttle> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Throttle {
-    return {
-      periods: isSet(object.periods) ? BigInt(object.periods) : 0n,
-      throttledPeriods: isSet(object.throttledPeriods)
-        ? BigInt(object.throttledPeriods)
-        : isSet(object.throttled_periods)
-        ? BigInt(object.throttled_periods)
-        : 0n,
-      throttledTime: isSet(object.throttledTime)
-        ? BigInt(object.throttledTime)
-        : isSet(object.throttled_time)
-        ? BigInt(object.throttled_time)
-        : 0n,
-    };
-  },
-
-  toJSON(message: Throttle): unknown {
-    const obj: any = {};
-    if (message.periods !== 0n) {
-      obj.periods = message.periods.toString();
-    }
-    if (message.throttledPeriods !== 0n) {
-      obj.throttledPeriods = message.throttledPeriods.toString();
-    }
-    if (message.throttledTime !== 0n) {
-      obj.throttledTime = message.throttledTime.toString();
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Throttle>, I>>(base?: I): Throttle {
@@ -1522,256 +1346,6 @@ export const MemoryStat: MessageFns<MemoryStat> = {
     }
   },
 
-  fromJSON(object: any): MemoryStat {
-    return {
-      cache: isSet(object.cache) ? BigInt(object.cache) : 0n,
-      rss: isSet(object.rss) ? BigInt(object.rss) : 0n,
-      rssHuge: isSet(object.rssHuge) ? BigInt(object.rssHuge) : isSet(object.rss_huge) ? BigInt(object.rss_huge) : 0n,
-      mappedFile: isSet(object.mappedFile)
-        ? BigInt(object.mappedFile)
-        : isSet(object.mapped_file)
-        ? BigInt(object.mapped_file)
-        : 0n,
-      dirty: isSet(object.dirty) ? BigInt(object.dirty) : 0n,
-      writeback: isSet(object.writeback) ? BigInt(object.writeback) : 0n,
-      pgPgIn: isSet(object.pgPgIn) ? BigInt(object.pgPgIn) : isSet(object.pg_pg_in) ? BigInt(object.pg_pg_in) : 0n,
-      pgPgOut: isSet(object.pgPgOut) ? BigInt(object.pgPgOut) : isSet(object.pg_pg_out) ? BigInt(object.pg_pg_out) : 0n,
-      pgFault: isSet(object.pgFault) ? BigInt(object.pgFault) : isSet(object.pg_fault) ? BigInt(object.pg_fault) : 0n,
-      pgMajFault: isSet(object.pgMajFault)
-        ? BigInt(object.pgMajFault)
-        : isSet(object.pg_maj_fault)
-        ? BigInt(object.pg_maj_fault)
-        : 0n,
-      inactiveAnon: isSet(object.inactiveAnon)
-        ? BigInt(object.inactiveAnon)
-        : isSet(object.inactive_anon)
-        ? BigInt(object.inactive_anon)
-        : 0n,
-      activeAnon: isSet(object.activeAnon)
-        ? BigInt(object.activeAnon)
-        : isSet(object.active_anon)
-        ? BigInt(object.active_anon)
-        : 0n,
-      inactiveFile: isSet(object.inactiveFile)
-        ? BigInt(object.inactiveFile)
-        : isSet(object.inactive_file)
-        ? BigInt(object.inactive_file)
-        : 0n,
-      activeFile: isSet(object.activeFile)
-        ? BigInt(object.activeFile)
-        : isSet(object.active_file)
-        ? BigInt(object.active_file)
-        : 0n,
-      unevictable: isSet(object.unevictable) ? BigInt(object.unevictable) : 0n,
-      hierarchicalMemoryLimit: isSet(object.hierarchicalMemoryLimit)
-        ? BigInt(object.hierarchicalMemoryLimit)
-        : isSet(object.hierarchical_memory_limit)
-        ? BigInt(object.hierarchical_memory_limit)
-        : 0n,
-      hierarchicalSwapLimit: isSet(object.hierarchicalSwapLimit)
-        ? BigInt(object.hierarchicalSwapLimit)
-        : isSet(object.hierarchical_swap_limit)
-        ? BigInt(object.hierarchical_swap_limit)
-        : 0n,
-      totalCache: isSet(object.totalCache)
-        ? BigInt(object.totalCache)
-        : isSet(object.total_cache)
-        ? BigInt(object.total_cache)
-        : 0n,
-      totalRss: isSet(object.totalRss)
-        ? BigInt(object.totalRss)
-        : isSet(object.total_rss)
-        ? BigInt(object.total_rss)
-        : 0n,
-      totalRssHuge: isSet(object.totalRssHuge)
-        ? BigInt(object.totalRssHuge)
-        : isSet(object.total_rss_huge)
-        ? BigInt(object.total_rss_huge)
-        : 0n,
-      totalMappedFile: isSet(object.totalMappedFile)
-        ? BigInt(object.totalMappedFile)
-        : isSet(object.total_mapped_file)
-        ? BigInt(object.total_mapped_file)
-        : 0n,
-      totalDirty: isSet(object.totalDirty)
-        ? BigInt(object.totalDirty)
-        : isSet(object.total_dirty)
-        ? BigInt(object.total_dirty)
-        : 0n,
-      totalWriteback: isSet(object.totalWriteback)
-        ? BigInt(object.totalWriteback)
-        : isSet(object.total_writeback)
-        ? BigInt(object.total_writeback)
-        : 0n,
-      totalPgPgIn: isSet(object.totalPgPgIn)
-        ? BigInt(object.totalPgPgIn)
-        : isSet(object.total_pg_pg_in)
-        ? BigInt(object.total_pg_pg_in)
-        : 0n,
-      totalPgPgOut: isSet(object.totalPgPgOut)
-        ? BigInt(object.totalPgPgOut)
-        : isSet(object.total_pg_pg_out)
-        ? BigInt(object.total_pg_pg_out)
-        : 0n,
-      totalPgFault: isSet(object.totalPgFault)
-        ? BigInt(object.totalPgFault)
-        : isSet(object.total_pg_fault)
-        ? BigInt(object.total_pg_fault)
-        : 0n,
-      totalPgMajFault: isSet(object.totalPgMajFault)
-        ? BigInt(object.totalPgMajFault)
-        : isSet(object.total_pg_maj_fault)
-        ? BigInt(object.total_pg_maj_fault)
-        : 0n,
-      totalInactiveAnon: isSet(object.totalInactiveAnon)
-        ? BigInt(object.totalInactiveAnon)
-        : isSet(object.total_inactive_anon)
-        ? BigInt(object.total_inactive_anon)
-        : 0n,
-      totalActiveAnon: isSet(object.totalActiveAnon)
-        ? BigInt(object.totalActiveAnon)
-        : isSet(object.total_active_anon)
-        ? BigInt(object.total_active_anon)
-        : 0n,
-      totalInactiveFile: isSet(object.totalInactiveFile)
-        ? BigInt(object.totalInactiveFile)
-        : isSet(object.total_inactive_file)
-        ? BigInt(object.total_inactive_file)
-        : 0n,
-      totalActiveFile: isSet(object.totalActiveFile)
-        ? BigInt(object.totalActiveFile)
-        : isSet(object.total_active_file)
-        ? BigInt(object.total_active_file)
-        : 0n,
-      totalUnevictable: isSet(object.totalUnevictable)
-        ? BigInt(object.totalUnevictable)
-        : isSet(object.total_unevictable)
-        ? BigInt(object.total_unevictable)
-        : 0n,
-      usage: isSet(object.usage) ? MemoryEntry.fromJSON(object.usage) : undefined,
-      swap: isSet(object.swap) ? MemoryEntry.fromJSON(object.swap) : undefined,
-      kernel: isSet(object.kernel) ? MemoryEntry.fromJSON(object.kernel) : undefined,
-      kernelTcp: isSet(object.kernelTcp)
-        ? MemoryEntry.fromJSON(object.kernelTcp)
-        : isSet(object.kernel_tcp)
-        ? MemoryEntry.fromJSON(object.kernel_tcp)
-        : undefined,
-    };
-  },
-
-  toJSON(message: MemoryStat): unknown {
-    const obj: any = {};
-    if (message.cache !== 0n) {
-      obj.cache = message.cache.toString();
-    }
-    if (message.rss !== 0n) {
-      obj.rss = message.rss.toString();
-    }
-    if (message.rssHuge !== 0n) {
-      obj.rssHuge = message.rssHuge.toString();
-    }
-    if (message.mappedFile !== 0n) {
-      obj.mappedFile = message.mappedFile.toString();
-    }
-    if (message.dirty !== 0n) {
-      obj.dirty = message.dirty.toString();
-    }
-    if (message.writeback !== 0n) {
-      obj.writeback = message.writeback.toString();
-    }
-    if (message.pgPgIn !== 0n) {
-      obj.pgPgIn = message.pgPgIn.toString();
-    }
-    if (message.pgPgOut !== 0n) {
-      obj.pgPgOut = message.pgPgOut.toString();
-    }
-    if (message.pgFault !== 0n) {
-      obj.pgFault = message.pgFault.toString();
-    }
-    if (message.pgMajFault !== 0n) {
-      obj.pgMajFault = message.pgMajFault.toString();
-    }
-    if (message.inactiveAnon !== 0n) {
-      obj.inactiveAnon = message.inactiveAnon.toString();
-    }
-    if (message.activeAnon !== 0n) {
-      obj.activeAnon = message.activeAnon.toString();
-    }
-    if (message.inactiveFile !== 0n) {
-      obj.inactiveFile = message.inactiveFile.toString();
-    }
-    if (message.activeFile !== 0n) {
-      obj.activeFile = message.activeFile.toString();
-    }
-    if (message.unevictable !== 0n) {
-      obj.unevictable = message.unevictable.toString();
-    }
-    if (message.hierarchicalMemoryLimit !== 0n) {
-      obj.hierarchicalMemoryLimit = message.hierarchicalMemoryLimit.toString();
-    }
-    if (message.hierarchicalSwapLimit !== 0n) {
-      obj.hierarchicalSwapLimit = message.hierarchicalSwapLimit.toString();
-    }
-    if (message.totalCache !== 0n) {
-      obj.totalCache = message.totalCache.toString();
-    }
-    if (message.totalRss !== 0n) {
-      obj.totalRss = message.totalRss.toString();
-    }
-    if (message.totalRssHuge !== 0n) {
-      obj.totalRssHuge = message.totalRssHuge.toString();
-    }
-    if (message.totalMappedFile !== 0n) {
-      obj.totalMappedFile = message.totalMappedFile.toString();
-    }
-    if (message.totalDirty !== 0n) {
-      obj.totalDirty = message.totalDirty.toString();
-    }
-    if (message.totalWriteback !== 0n) {
-      obj.totalWriteback = message.totalWriteback.toString();
-    }
-    if (message.totalPgPgIn !== 0n) {
-      obj.totalPgPgIn = message.totalPgPgIn.toString();
-    }
-    if (message.totalPgPgOut !== 0n) {
-      obj.totalPgPgOut = message.totalPgPgOut.toString();
-    }
-    if (message.totalPgFault !== 0n) {
-      obj.totalPgFault = message.totalPgFault.toString();
-    }
-    if (message.totalPgMajFault !== 0n) {
-      obj.totalPgMajFault = message.totalPgMajFault.toString();
-    }
-    if (message.totalInactiveAnon !== 0n) {
-      obj.totalInactiveAnon = message.totalInactiveAnon.toString();
-    }
-    if (message.totalActiveAnon !== 0n) {
-      obj.totalActiveAnon = message.totalActiveAnon.toString();
-    }
-    if (message.totalInactiveFile !== 0n) {
-      obj.totalInactiveFile = message.totalInactiveFile.toString();
-    }
-    if (message.totalActiveFile !== 0n) {
-      obj.totalActiveFile = message.totalActiveFile.toString();
-    }
-    if (message.totalUnevictable !== 0n) {
-      obj.totalUnevictable = message.totalUnevictable.toString();
-    }
-    if (message.usage !== undefined) {
-      obj.usage = MemoryEntry.toJSON(message.usage);
-    }
-    if (message.swap !== undefined) {
-      obj.swap = MemoryEntry.toJSON(message.swap);
-    }
-    if (message.kernel !== undefined) {
-      obj.kernel = MemoryEntry.toJSON(message.kernel);
-    }
-    if (message.kernelTcp !== undefined) {
-      obj.kernelTcp = MemoryEntry.toJSON(message.kernelTcp);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<MemoryStat>, I>>(base?: I): MemoryStat {
     return MemoryStat.fromPartial(base ?? ({} as any));
   },
@@ -1963,32 +1537,6 @@ export const MemoryEntry: MessageFns<MemoryEntry> = {
     }
   },
 
-  fromJSON(object: any): MemoryEntry {
-    return {
-      limit: isSet(object.limit) ? BigInt(object.limit) : 0n,
-      usage: isSet(object.usage) ? BigInt(object.usage) : 0n,
-      max: isSet(object.max) ? BigInt(object.max) : 0n,
-      failcnt: isSet(object.failcnt) ? BigInt(object.failcnt) : 0n,
-    };
-  },
-
-  toJSON(message: MemoryEntry): unknown {
-    const obj: any = {};
-    if (message.limit !== 0n) {
-      obj.limit = message.limit.toString();
-    }
-    if (message.usage !== 0n) {
-      obj.usage = message.usage.toString();
-    }
-    if (message.max !== 0n) {
-      obj.max = message.max.toString();
-    }
-    if (message.failcnt !== 0n) {
-      obj.failcnt = message.failcnt.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<MemoryEntry>, I>>(base?: I): MemoryEntry {
     return MemoryEntry.fromPartial(base ?? ({} as any));
   },
@@ -2076,36 +1624,6 @@ export const MemoryOomControl: MessageFns<MemoryOomControl> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): MemoryOomControl {
-    return {
-      oomKillDisable: isSet(object.oomKillDisable)
-        ? BigInt(object.oomKillDisable)
-        : isSet(object.oom_kill_disable)
-        ? BigInt(object.oom_kill_disable)
-        : 0n,
-      underOom: isSet(object.underOom)
-        ? BigInt(object.underOom)
-        : isSet(object.under_oom)
-        ? BigInt(object.under_oom)
-        : 0n,
-      oomKill: isSet(object.oomKill) ? BigInt(object.oomKill) : isSet(object.oom_kill) ? BigInt(object.oom_kill) : 0n,
-    };
-  },
-
-  toJSON(message: MemoryOomControl): unknown {
-    const obj: any = {};
-    if (message.oomKillDisable !== 0n) {
-      obj.oomKillDisable = message.oomKillDisable.toString();
-    }
-    if (message.underOom !== 0n) {
-      obj.underOom = message.underOom.toString();
-    }
-    if (message.oomKill !== 0n) {
-      obj.oomKill = message.oomKill.toString();
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<MemoryOomControl>, I>>(base?: I): MemoryOomControl {
@@ -2253,80 +1771,6 @@ export const BlkIOStat: MessageFns<BlkIOStat> = {
     }
   },
 
-  fromJSON(object: any): BlkIOStat {
-    return {
-      ioServiceBytesRecursive: globalThis.Array.isArray(object?.ioServiceBytesRecursive)
-        ? object.ioServiceBytesRecursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_service_bytes_recursive)
-        ? object.io_service_bytes_recursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : [],
-      ioServicedRecursive: globalThis.Array.isArray(object?.ioServicedRecursive)
-        ? object.ioServicedRecursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_serviced_recursive)
-        ? object.io_serviced_recursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : [],
-      ioQueuedRecursive: globalThis.Array.isArray(object?.ioQueuedRecursive)
-        ? object.ioQueuedRecursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_queued_recursive)
-        ? object.io_queued_recursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : [],
-      ioServiceTimeRecursive: globalThis.Array.isArray(object?.ioServiceTimeRecursive)
-        ? object.ioServiceTimeRecursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_service_time_recursive)
-        ? object.io_service_time_recursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : [],
-      ioWaitTimeRecursive: globalThis.Array.isArray(object?.ioWaitTimeRecursive)
-        ? object.ioWaitTimeRecursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_wait_time_recursive)
-        ? object.io_wait_time_recursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : [],
-      ioMergedRecursive: globalThis.Array.isArray(object?.ioMergedRecursive)
-        ? object.ioMergedRecursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_merged_recursive)
-        ? object.io_merged_recursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : [],
-      ioTimeRecursive: globalThis.Array.isArray(object?.ioTimeRecursive)
-        ? object.ioTimeRecursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.io_time_recursive)
-        ? object.io_time_recursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : [],
-      sectorsRecursive: globalThis.Array.isArray(object?.sectorsRecursive)
-        ? object.sectorsRecursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : globalThis.Array.isArray(object?.sectors_recursive)
-        ? object.sectors_recursive.map((e: any) => BlkIOEntry.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: BlkIOStat): unknown {
-    const obj: any = {};
-    if (message.ioServiceBytesRecursive?.length) {
-      obj.ioServiceBytesRecursive = message.ioServiceBytesRecursive.map((e) => BlkIOEntry.toJSON(e));
-    }
-    if (message.ioServicedRecursive?.length) {
-      obj.ioServicedRecursive = message.ioServicedRecursive.map((e) => BlkIOEntry.toJSON(e));
-    }
-    if (message.ioQueuedRecursive?.length) {
-      obj.ioQueuedRecursive = message.ioQueuedRecursive.map((e) => BlkIOEntry.toJSON(e));
-    }
-    if (message.ioServiceTimeRecursive?.length) {
-      obj.ioServiceTimeRecursive = message.ioServiceTimeRecursive.map((e) => BlkIOEntry.toJSON(e));
-    }
-    if (message.ioWaitTimeRecursive?.length) {
-      obj.ioWaitTimeRecursive = message.ioWaitTimeRecursive.map((e) => BlkIOEntry.toJSON(e));
-    }
-    if (message.ioMergedRecursive?.length) {
-      obj.ioMergedRecursive = message.ioMergedRecursive.map((e) => BlkIOEntry.toJSON(e));
-    }
-    if (message.ioTimeRecursive?.length) {
-      obj.ioTimeRecursive = message.ioTimeRecursive.map((e) => BlkIOEntry.toJSON(e));
-    }
-    if (message.sectorsRecursive?.length) {
-      obj.sectorsRecursive = message.sectorsRecursive.map((e) => BlkIOEntry.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<BlkIOStat>, I>>(base?: I): BlkIOStat {
     return BlkIOStat.fromPartial(base ?? ({} as any));
   },
@@ -2442,36 +1886,6 @@ export const BlkIOEntry: MessageFns<BlkIOEntry> = {
     }
   },
 
-  fromJSON(object: any): BlkIOEntry {
-    return {
-      op: isSet(object.op) ? globalThis.String(object.op) : "",
-      device: isSet(object.device) ? globalThis.String(object.device) : "",
-      major: isSet(object.major) ? BigInt(object.major) : 0n,
-      minor: isSet(object.minor) ? BigInt(object.minor) : 0n,
-      value: isSet(object.value) ? BigInt(object.value) : 0n,
-    };
-  },
-
-  toJSON(message: BlkIOEntry): unknown {
-    const obj: any = {};
-    if (message.op !== "") {
-      obj.op = message.op;
-    }
-    if (message.device !== "") {
-      obj.device = message.device;
-    }
-    if (message.major !== 0n) {
-      obj.major = message.major.toString();
-    }
-    if (message.minor !== 0n) {
-      obj.minor = message.minor.toString();
-    }
-    if (message.value !== 0n) {
-      obj.value = message.value.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<BlkIOEntry>, I>>(base?: I): BlkIOEntry {
     return BlkIOEntry.fromPartial(base ?? ({} as any));
   },
@@ -2540,24 +1954,6 @@ export const RdmaStat: MessageFns<RdmaStat> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RdmaStat {
-    return {
-      current: globalThis.Array.isArray(object?.current) ? object.current.map((e: any) => RdmaEntry.fromJSON(e)) : [],
-      limit: globalThis.Array.isArray(object?.limit) ? object.limit.map((e: any) => RdmaEntry.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: RdmaStat): unknown {
-    const obj: any = {};
-    if (message.current?.length) {
-      obj.current = message.current.map((e) => RdmaEntry.toJSON(e));
-    }
-    if (message.limit?.length) {
-      obj.limit = message.limit.map((e) => RdmaEntry.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RdmaStat>, I>>(base?: I): RdmaStat {
@@ -2636,36 +2032,6 @@ export const RdmaEntry: MessageFns<RdmaEntry> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RdmaEntry {
-    return {
-      device: isSet(object.device) ? globalThis.String(object.device) : "",
-      hcaHandles: isSet(object.hcaHandles)
-        ? globalThis.Number(object.hcaHandles)
-        : isSet(object.hca_handles)
-        ? globalThis.Number(object.hca_handles)
-        : 0,
-      hcaObjects: isSet(object.hcaObjects)
-        ? globalThis.Number(object.hcaObjects)
-        : isSet(object.hca_objects)
-        ? globalThis.Number(object.hca_objects)
-        : 0,
-    };
-  },
-
-  toJSON(message: RdmaEntry): unknown {
-    const obj: any = {};
-    if (message.device !== "") {
-      obj.device = message.device;
-    }
-    if (message.hcaHandles !== 0) {
-      obj.hcaHandles = Math.round(message.hcaHandles);
-    }
-    if (message.hcaObjects !== 0) {
-      obj.hcaObjects = Math.round(message.hcaObjects);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RdmaEntry>, I>>(base?: I): RdmaEntry {
@@ -2847,76 +2213,6 @@ export const NetworkStat: MessageFns<NetworkStat> = {
     }
   },
 
-  fromJSON(object: any): NetworkStat {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      rxBytes: isSet(object.rxBytes) ? BigInt(object.rxBytes) : isSet(object.rx_bytes) ? BigInt(object.rx_bytes) : 0n,
-      rxPackets: isSet(object.rxPackets)
-        ? BigInt(object.rxPackets)
-        : isSet(object.rx_packets)
-        ? BigInt(object.rx_packets)
-        : 0n,
-      rxErrors: isSet(object.rxErrors)
-        ? BigInt(object.rxErrors)
-        : isSet(object.rx_errors)
-        ? BigInt(object.rx_errors)
-        : 0n,
-      rxDropped: isSet(object.rxDropped)
-        ? BigInt(object.rxDropped)
-        : isSet(object.rx_dropped)
-        ? BigInt(object.rx_dropped)
-        : 0n,
-      txBytes: isSet(object.txBytes) ? BigInt(object.txBytes) : isSet(object.tx_bytes) ? BigInt(object.tx_bytes) : 0n,
-      txPackets: isSet(object.txPackets)
-        ? BigInt(object.txPackets)
-        : isSet(object.tx_packets)
-        ? BigInt(object.tx_packets)
-        : 0n,
-      txErrors: isSet(object.txErrors)
-        ? BigInt(object.txErrors)
-        : isSet(object.tx_errors)
-        ? BigInt(object.tx_errors)
-        : 0n,
-      txDropped: isSet(object.txDropped)
-        ? BigInt(object.txDropped)
-        : isSet(object.tx_dropped)
-        ? BigInt(object.tx_dropped)
-        : 0n,
-    };
-  },
-
-  toJSON(message: NetworkStat): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.rxBytes !== 0n) {
-      obj.rxBytes = message.rxBytes.toString();
-    }
-    if (message.rxPackets !== 0n) {
-      obj.rxPackets = message.rxPackets.toString();
-    }
-    if (message.rxErrors !== 0n) {
-      obj.rxErrors = message.rxErrors.toString();
-    }
-    if (message.rxDropped !== 0n) {
-      obj.rxDropped = message.rxDropped.toString();
-    }
-    if (message.txBytes !== 0n) {
-      obj.txBytes = message.txBytes.toString();
-    }
-    if (message.txPackets !== 0n) {
-      obj.txPackets = message.txPackets.toString();
-    }
-    if (message.txErrors !== 0n) {
-      obj.txErrors = message.txErrors.toString();
-    }
-    if (message.txDropped !== 0n) {
-      obj.txDropped = message.txDropped.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<NetworkStat>, I>>(base?: I): NetworkStat {
     return NetworkStat.fromPartial(base ?? ({} as any));
   },
@@ -3039,56 +2335,6 @@ export const CgroupStats: MessageFns<CgroupStats> = {
     }
   },
 
-  fromJSON(object: any): CgroupStats {
-    return {
-      nrSleeping: isSet(object.nrSleeping)
-        ? BigInt(object.nrSleeping)
-        : isSet(object.nr_sleeping)
-        ? BigInt(object.nr_sleeping)
-        : 0n,
-      nrRunning: isSet(object.nrRunning)
-        ? BigInt(object.nrRunning)
-        : isSet(object.nr_running)
-        ? BigInt(object.nr_running)
-        : 0n,
-      nrStopped: isSet(object.nrStopped)
-        ? BigInt(object.nrStopped)
-        : isSet(object.nr_stopped)
-        ? BigInt(object.nr_stopped)
-        : 0n,
-      nrUninterruptible: isSet(object.nrUninterruptible)
-        ? BigInt(object.nrUninterruptible)
-        : isSet(object.nr_uninterruptible)
-        ? BigInt(object.nr_uninterruptible)
-        : 0n,
-      nrIoWait: isSet(object.nrIoWait)
-        ? BigInt(object.nrIoWait)
-        : isSet(object.nr_io_wait)
-        ? BigInt(object.nr_io_wait)
-        : 0n,
-    };
-  },
-
-  toJSON(message: CgroupStats): unknown {
-    const obj: any = {};
-    if (message.nrSleeping !== 0n) {
-      obj.nrSleeping = message.nrSleeping.toString();
-    }
-    if (message.nrRunning !== 0n) {
-      obj.nrRunning = message.nrRunning.toString();
-    }
-    if (message.nrStopped !== 0n) {
-      obj.nrStopped = message.nrStopped.toString();
-    }
-    if (message.nrUninterruptible !== 0n) {
-      obj.nrUninterruptible = message.nrUninterruptible.toString();
-    }
-    if (message.nrIoWait !== 0n) {
-      obj.nrIoWait = message.nrIoWait.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CgroupStats>, I>>(base?: I): CgroupStats {
     return CgroupStats.fromPartial(base ?? ({} as any));
   },
@@ -3120,15 +2366,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -237,48 +237,6 @@ export const Metrics: MessageFns<Metrics> = {
     }
   },
 
-  fromJSON(object: any): Metrics {
-    return {
-      pids: isSet(object.pids) ? PidsStat.fromJSON(object.pids) : undefined,
-      cpu: isSet(object.cpu) ? CPUStat.fromJSON(object.cpu) : undefined,
-      memory: isSet(object.memory) ? MemoryStat.fromJSON(object.memory) : undefined,
-      rdma: isSet(object.rdma) ? RdmaStat.fromJSON(object.rdma) : undefined,
-      io: isSet(object.io) ? IOStat.fromJSON(object.io) : undefined,
-      hugetlb: globalThis.Array.isArray(object?.hugetlb) ? object.hugetlb.map((e: any) => HugeTlbStat.fromJSON(e)) : [],
-      memoryEvents: isSet(object.memoryEvents)
-        ? MemoryEvents.fromJSON(object.memoryEvents)
-        : isSet(object.memory_events)
-        ? MemoryEvents.fromJSON(object.memory_events)
-        : undefined,
-    };
-  },
-
-  toJSON(message: Metrics): unknown {
-    const obj: any = {};
-    if (message.pids !== undefined) {
-      obj.pids = PidsStat.toJSON(message.pids);
-    }
-    if (message.cpu !== undefined) {
-      obj.cpu = CPUStat.toJSON(message.cpu);
-    }
-    if (message.memory !== undefined) {
-      obj.memory = MemoryStat.toJSON(message.memory);
-    }
-    if (message.rdma !== undefined) {
-      obj.rdma = RdmaStat.toJSON(message.rdma);
-    }
-    if (message.io !== undefined) {
-      obj.io = IOStat.toJSON(message.io);
-    }
-    if (message.hugetlb?.length) {
-      obj.hugetlb = message.hugetlb.map((e) => HugeTlbStat.toJSON(e));
-    }
-    if (message.memoryEvents !== undefined) {
-      obj.memoryEvents = MemoryEvents.toJSON(message.memoryEvents);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Metrics>, I>>(base?: I): Metrics {
     return Metrics.fromPartial(base ?? ({} as any));
   },
@@ -359,24 +317,6 @@ export const PidsStat: MessageFns<PidsStat> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PidsStat {
-    return {
-      current: isSet(object.current) ? BigInt(object.current) : 0n,
-      limit: isSet(object.limit) ? BigInt(object.limit) : 0n,
-    };
-  },
-
-  toJSON(message: PidsStat): unknown {
-    const obj: any = {};
-    if (message.current !== 0n) {
-      obj.current = message.current.toString();
-    }
-    if (message.limit !== 0n) {
-      obj.limit = message.limit.toString();
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PidsStat>, I>>(base?: I): PidsStat {
@@ -506,64 +446,6 @@ export const CPUStat: MessageFns<CPUStat> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CPUStat {
-    return {
-      usageUsec: isSet(object.usageUsec)
-        ? BigInt(object.usageUsec)
-        : isSet(object.usage_usec)
-        ? BigInt(object.usage_usec)
-        : 0n,
-      userUsec: isSet(object.userUsec)
-        ? BigInt(object.userUsec)
-        : isSet(object.user_usec)
-        ? BigInt(object.user_usec)
-        : 0n,
-      systemUsec: isSet(object.systemUsec)
-        ? BigInt(object.systemUsec)
-        : isSet(object.system_usec)
-        ? BigInt(object.system_usec)
-        : 0n,
-      nrPeriods: isSet(object.nrPeriods)
-        ? BigInt(object.nrPeriods)
-        : isSet(object.nr_periods)
-        ? BigInt(object.nr_periods)
-        : 0n,
-      nrThrottled: isSet(object.nrThrottled)
-        ? BigInt(object.nrThrottled)
-        : isSet(object.nr_throttled)
-        ? BigInt(object.nr_throttled)
-        : 0n,
-      throttledUsec: isSet(object.throttledUsec)
-        ? BigInt(object.throttledUsec)
-        : isSet(object.throttled_usec)
-        ? BigInt(object.throttled_usec)
-        : 0n,
-    };
-  },
-
-  toJSON(message: CPUStat): unknown {
-    const obj: any = {};
-    if (message.usageUsec !== 0n) {
-      obj.usageUsec = message.usageUsec.toString();
-    }
-    if (message.userUsec !== 0n) {
-      obj.userUsec = message.userUsec.toString();
-    }
-    if (message.systemUsec !== 0n) {
-      obj.systemUsec = message.systemUsec.toString();
-    }
-    if (message.nrPeriods !== 0n) {
-      obj.nrPeriods = message.nrPeriods.toString();
-    }
-    if (message.nrThrottled !== 0n) {
-      obj.nrThrottled = message.nrThrottled.toString();
-    }
-    if (message.throttledUsec !== 0n) {
-      obj.throttledUsec = message.throttledUsec.toString();
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CPUStat>, I>>(base?: I): CPUStat {
@@ -1147,228 +1029,6 @@ export const MemoryStat: MessageFns<MemoryStat> = {
     }
   },
 
-  fromJSON(object: any): MemoryStat {
-    return {
-      anon: isSet(object.anon) ? BigInt(object.anon) : 0n,
-      file: isSet(object.file) ? BigInt(object.file) : 0n,
-      kernelStack: isSet(object.kernelStack)
-        ? BigInt(object.kernelStack)
-        : isSet(object.kernel_stack)
-        ? BigInt(object.kernel_stack)
-        : 0n,
-      slab: isSet(object.slab) ? BigInt(object.slab) : 0n,
-      sock: isSet(object.sock) ? BigInt(object.sock) : 0n,
-      shmem: isSet(object.shmem) ? BigInt(object.shmem) : 0n,
-      fileMapped: isSet(object.fileMapped)
-        ? BigInt(object.fileMapped)
-        : isSet(object.file_mapped)
-        ? BigInt(object.file_mapped)
-        : 0n,
-      fileDirty: isSet(object.fileDirty)
-        ? BigInt(object.fileDirty)
-        : isSet(object.file_dirty)
-        ? BigInt(object.file_dirty)
-        : 0n,
-      fileWriteback: isSet(object.fileWriteback)
-        ? BigInt(object.fileWriteback)
-        : isSet(object.file_writeback)
-        ? BigInt(object.file_writeback)
-        : 0n,
-      anonThp: isSet(object.anonThp) ? BigInt(object.anonThp) : isSet(object.anon_thp) ? BigInt(object.anon_thp) : 0n,
-      inactiveAnon: isSet(object.inactiveAnon)
-        ? BigInt(object.inactiveAnon)
-        : isSet(object.inactive_anon)
-        ? BigInt(object.inactive_anon)
-        : 0n,
-      activeAnon: isSet(object.activeAnon)
-        ? BigInt(object.activeAnon)
-        : isSet(object.active_anon)
-        ? BigInt(object.active_anon)
-        : 0n,
-      inactiveFile: isSet(object.inactiveFile)
-        ? BigInt(object.inactiveFile)
-        : isSet(object.inactive_file)
-        ? BigInt(object.inactive_file)
-        : 0n,
-      activeFile: isSet(object.activeFile)
-        ? BigInt(object.activeFile)
-        : isSet(object.active_file)
-        ? BigInt(object.active_file)
-        : 0n,
-      unevictable: isSet(object.unevictable) ? BigInt(object.unevictable) : 0n,
-      slabReclaimable: isSet(object.slabReclaimable)
-        ? BigInt(object.slabReclaimable)
-        : isSet(object.slab_reclaimable)
-        ? BigInt(object.slab_reclaimable)
-        : 0n,
-      slabUnreclaimable: isSet(object.slabUnreclaimable)
-        ? BigInt(object.slabUnreclaimable)
-        : isSet(object.slab_unreclaimable)
-        ? BigInt(object.slab_unreclaimable)
-        : 0n,
-      pgfault: isSet(object.pgfault) ? BigInt(object.pgfault) : 0n,
-      pgmajfault: isSet(object.pgmajfault) ? BigInt(object.pgmajfault) : 0n,
-      workingsetRefault: isSet(object.workingsetRefault)
-        ? BigInt(object.workingsetRefault)
-        : isSet(object.workingset_refault)
-        ? BigInt(object.workingset_refault)
-        : 0n,
-      workingsetActivate: isSet(object.workingsetActivate)
-        ? BigInt(object.workingsetActivate)
-        : isSet(object.workingset_activate)
-        ? BigInt(object.workingset_activate)
-        : 0n,
-      workingsetNodereclaim: isSet(object.workingsetNodereclaim)
-        ? BigInt(object.workingsetNodereclaim)
-        : isSet(object.workingset_nodereclaim)
-        ? BigInt(object.workingset_nodereclaim)
-        : 0n,
-      pgrefill: isSet(object.pgrefill) ? BigInt(object.pgrefill) : 0n,
-      pgscan: isSet(object.pgscan) ? BigInt(object.pgscan) : 0n,
-      pgsteal: isSet(object.pgsteal) ? BigInt(object.pgsteal) : 0n,
-      pgactivate: isSet(object.pgactivate) ? BigInt(object.pgactivate) : 0n,
-      pgdeactivate: isSet(object.pgdeactivate) ? BigInt(object.pgdeactivate) : 0n,
-      pglazyfree: isSet(object.pglazyfree) ? BigInt(object.pglazyfree) : 0n,
-      pglazyfreed: isSet(object.pglazyfreed) ? BigInt(object.pglazyfreed) : 0n,
-      thpFaultAlloc: isSet(object.thpFaultAlloc)
-        ? BigInt(object.thpFaultAlloc)
-        : isSet(object.thp_fault_alloc)
-        ? BigInt(object.thp_fault_alloc)
-        : 0n,
-      thpCollapseAlloc: isSet(object.thpCollapseAlloc)
-        ? BigInt(object.thpCollapseAlloc)
-        : isSet(object.thp_collapse_alloc)
-        ? BigInt(object.thp_collapse_alloc)
-        : 0n,
-      usage: isSet(object.usage) ? BigInt(object.usage) : 0n,
-      usageLimit: isSet(object.usageLimit)
-        ? BigInt(object.usageLimit)
-        : isSet(object.usage_limit)
-        ? BigInt(object.usage_limit)
-        : 0n,
-      swapUsage: isSet(object.swapUsage)
-        ? BigInt(object.swapUsage)
-        : isSet(object.swap_usage)
-        ? BigInt(object.swap_usage)
-        : 0n,
-      swapLimit: isSet(object.swapLimit)
-        ? BigInt(object.swapLimit)
-        : isSet(object.swap_limit)
-        ? BigInt(object.swap_limit)
-        : 0n,
-    };
-  },
-
-  toJSON(message: MemoryStat): unknown {
-    const obj: any = {};
-    if (message.anon !== 0n) {
-      obj.anon = message.anon.toString();
-    }
-    if (message.file !== 0n) {
-      obj.file = message.file.toString();
-    }
-    if (message.kernelStack !== 0n) {
-      obj.kernelStack = message.kernelStack.toString();
-    }
-    if (message.slab !== 0n) {
-      obj.slab = message.slab.toString();
-    }
-    if (message.sock !== 0n) {
-      obj.sock = message.sock.toString();
-    }
-    if (message.shmem !== 0n) {
-      obj.shmem = message.shmem.toString();
-    }
-    if (message.fileMapped !== 0n) {
-      obj.fileMapped = message.fileMapped.toString();
-    }
-    if (message.fileDirty !== 0n) {
-      obj.fileDirty = message.fileDirty.toString();
-    }
-    if (message.fileWriteback !== 0n) {
-      obj.fileWriteback = message.fileWriteback.toString();
-    }
-    if (message.anonThp !== 0n) {
-      obj.anonThp = message.anonThp.toString();
-    }
-    if (message.inactiveAnon !== 0n) {
-      obj.inactiveAnon = message.inactiveAnon.toString();
-    }
-    if (message.activeAnon !== 0n) {
-      obj.activeAnon = message.activeAnon.toString();
-    }
-    if (message.inactiveFile !== 0n) {
-      obj.inactiveFile = message.inactiveFile.toString();
-    }
-    if (message.activeFile !== 0n) {
-      obj.activeFile = message.activeFile.toString();
-    }
-    if (message.unevictable !== 0n) {
-      obj.unevictable = message.unevictable.toString();
-    }
-    if (message.slabReclaimable !== 0n) {
-      obj.slabReclaimable = message.slabReclaimable.toString();
-    }
-    if (message.slabUnreclaimable !== 0n) {
-      obj.slabUnreclaimable = message.slabUnreclaimable.toString();
-    }
-    if (message.pgfault !== 0n) {
-      obj.pgfault = message.pgfault.toString();
-    }
-    if (message.pgmajfault !== 0n) {
-      obj.pgmajfault = message.pgmajfault.toString();
-    }
-    if (message.workingsetRefault !== 0n) {
-      obj.workingsetRefault = message.workingsetRefault.toString();
-    }
-    if (message.workingsetActivate !== 0n) {
-      obj.workingsetActivate = message.workingsetActivate.toString();
-    }
-    if (message.workingsetNodereclaim !== 0n) {
-      obj.workingsetNodereclaim = message.workingsetNodereclaim.toString();
-    }
-    if (message.pgrefill !== 0n) {
-      obj.pgrefill = message.pgrefill.toString();
-    }
-    if (message.pgscan !== 0n) {
-      obj.pgscan = message.pgscan.toString();
-    }
-    if (message.pgsteal !== 0n) {
-      obj.pgsteal = message.pgsteal.toString();
-    }
-    if (message.pgactivate !== 0n) {
-      obj.pgactivate = message.pgactivate.toString();
-    }
-    if (message.pgdeactivate !== 0n) {
-      obj.pgdeactivate = message.pgdeactivate.toString();
-    }
-    if (message.pglazyfree !== 0n) {
-      obj.pglazyfree = message.pglazyfree.toString();
-    }
-    if (message.pglazyfreed !== 0n) {
-      obj.pglazyfreed = message.pglazyfreed.toString();
-    }
-    if (message.thpFaultAlloc !== 0n) {
-      obj.thpFaultAlloc = message.thpFaultAlloc.toString();
-    }
-    if (message.thpCollapseAlloc !== 0n) {
-      obj.thpCollapseAlloc = message.thpCollapseAlloc.toString();
-    }
-    if (message.usage !== 0n) {
-      obj.usage = message.usage.toString();
-    }
-    if (message.usageLimit !== 0n) {
-      obj.usageLimit = message.usageLimit.toString();
-    }
-    if (message.swapUsage !== 0n) {
-      obj.swapUsage = message.swapUsage.toString();
-    }
-    if (message.swapLimit !== 0n) {
-      obj.swapLimit = message.swapLimit.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<MemoryStat>, I>>(base?: I): MemoryStat {
     return MemoryStat.fromPartial(base ?? ({} as any));
   },
@@ -1560,36 +1220,6 @@ export const MemoryEvents: MessageFns<MemoryEvents> = {
     }
   },
 
-  fromJSON(object: any): MemoryEvents {
-    return {
-      low: isSet(object.low) ? BigInt(object.low) : 0n,
-      high: isSet(object.high) ? BigInt(object.high) : 0n,
-      max: isSet(object.max) ? BigInt(object.max) : 0n,
-      oom: isSet(object.oom) ? BigInt(object.oom) : 0n,
-      oomKill: isSet(object.oomKill) ? BigInt(object.oomKill) : isSet(object.oom_kill) ? BigInt(object.oom_kill) : 0n,
-    };
-  },
-
-  toJSON(message: MemoryEvents): unknown {
-    const obj: any = {};
-    if (message.low !== 0n) {
-      obj.low = message.low.toString();
-    }
-    if (message.high !== 0n) {
-      obj.high = message.high.toString();
-    }
-    if (message.max !== 0n) {
-      obj.max = message.max.toString();
-    }
-    if (message.oom !== 0n) {
-      obj.oom = message.oom.toString();
-    }
-    if (message.oomKill !== 0n) {
-      obj.oomKill = message.oomKill.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<MemoryEvents>, I>>(base?: I): MemoryEvents {
     return MemoryEvents.fromPartial(base ?? ({} as any));
   },
@@ -1658,24 +1288,6 @@ export const RdmaStat: MessageFns<RdmaStat> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RdmaStat {
-    return {
-      current: globalThis.Array.isArray(object?.current) ? object.current.map((e: any) => RdmaEntry.fromJSON(e)) : [],
-      limit: globalThis.Array.isArray(object?.limit) ? object.limit.map((e: any) => RdmaEntry.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: RdmaStat): unknown {
-    const obj: any = {};
-    if (message.current?.length) {
-      obj.current = message.current.map((e) => RdmaEntry.toJSON(e));
-    }
-    if (message.limit?.length) {
-      obj.limit = message.limit.map((e) => RdmaEntry.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<RdmaStat>, I>>(base?: I): RdmaStat {
@@ -1756,36 +1368,6 @@ export const RdmaEntry: MessageFns<RdmaEntry> = {
     }
   },
 
-  fromJSON(object: any): RdmaEntry {
-    return {
-      device: isSet(object.device) ? globalThis.String(object.device) : "",
-      hcaHandles: isSet(object.hcaHandles)
-        ? globalThis.Number(object.hcaHandles)
-        : isSet(object.hca_handles)
-        ? globalThis.Number(object.hca_handles)
-        : 0,
-      hcaObjects: isSet(object.hcaObjects)
-        ? globalThis.Number(object.hcaObjects)
-        : isSet(object.hca_objects)
-        ? globalThis.Number(object.hca_objects)
-        : 0,
-    };
-  },
-
-  toJSON(message: RdmaEntry): unknown {
-    const obj: any = {};
-    if (message.device !== "") {
-      obj.device = message.device;
-    }
-    if (message.hcaHandles !== 0) {
-      obj.hcaHandles = Math.round(message.hcaHandles);
-    }
-    if (message.hcaObjects !== 0) {
-      obj.hcaObjects = Math.round(message.hcaObjects);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<RdmaEntry>, I>>(base?: I): RdmaEntry {
     return RdmaEntry.fromPartial(base ?? ({} as any));
   },
@@ -1841,18 +1423,6 @@ export const IOStat: MessageFns<IOStat> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): IOStat {
-    return { usage: globalThis.Array.isArray(object?.usage) ? object.usage.map((e: any) => IOEntry.fromJSON(e)) : [] };
-  },
-
-  toJSON(message: IOStat): unknown {
-    const obj: any = {};
-    if (message.usage?.length) {
-      obj.usage = message.usage.map((e) => IOEntry.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<IOStat>, I>>(base?: I): IOStat {
@@ -1983,40 +1553,6 @@ export const IOEntry: MessageFns<IOEntry> = {
     }
   },
 
-  fromJSON(object: any): IOEntry {
-    return {
-      major: isSet(object.major) ? BigInt(object.major) : 0n,
-      minor: isSet(object.minor) ? BigInt(object.minor) : 0n,
-      rbytes: isSet(object.rbytes) ? BigInt(object.rbytes) : 0n,
-      wbytes: isSet(object.wbytes) ? BigInt(object.wbytes) : 0n,
-      rios: isSet(object.rios) ? BigInt(object.rios) : 0n,
-      wios: isSet(object.wios) ? BigInt(object.wios) : 0n,
-    };
-  },
-
-  toJSON(message: IOEntry): unknown {
-    const obj: any = {};
-    if (message.major !== 0n) {
-      obj.major = message.major.toString();
-    }
-    if (message.minor !== 0n) {
-      obj.minor = message.minor.toString();
-    }
-    if (message.rbytes !== 0n) {
-      obj.rbytes = message.rbytes.toString();
-    }
-    if (message.wbytes !== 0n) {
-      obj.wbytes = message.wbytes.toString();
-    }
-    if (message.rios !== 0n) {
-      obj.rios = message.rios.toString();
-    }
-    if (message.wios !== 0n) {
-      obj.wios = message.wios.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<IOEntry>, I>>(base?: I): IOEntry {
     return IOEntry.fromPartial(base ?? ({} as any));
   },
@@ -2105,28 +1641,6 @@ export const HugeTlbStat: MessageFns<HugeTlbStat> = {
     }
   },
 
-  fromJSON(object: any): HugeTlbStat {
-    return {
-      current: isSet(object.current) ? BigInt(object.current) : 0n,
-      max: isSet(object.max) ? BigInt(object.max) : 0n,
-      pagesize: isSet(object.pagesize) ? globalThis.String(object.pagesize) : "",
-    };
-  },
-
-  toJSON(message: HugeTlbStat): unknown {
-    const obj: any = {};
-    if (message.current !== 0n) {
-      obj.current = message.current.toString();
-    }
-    if (message.max !== 0n) {
-      obj.max = message.max.toString();
-    }
-    if (message.pagesize !== "") {
-      obj.pagesize = message.pagesize;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<HugeTlbStat>, I>>(base?: I): HugeTlbStat {
     return HugeTlbStat.fromPartial(base ?? ({} as any));
   },
@@ -2152,15 +1666,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -81,32 +81,6 @@ export const Options: MessageFns<Options> = {
     }
   },
 
-  fromJSON(object: any): Options {
-    return {
-      typeUrl: isSet(object.typeUrl)
-        ? globalThis.String(object.typeUrl)
-        : isSet(object.type_url)
-        ? globalThis.String(object.type_url)
-        : "",
-      configPath: isSet(object.configPath)
-        ? globalThis.String(object.configPath)
-        : isSet(object.config_path)
-        ? globalThis.String(object.config_path)
-        : "",
-    };
-  },
-
-  toJSON(message: Options): unknown {
-    const obj: any = {};
-    if (message.typeUrl !== "") {
-      obj.typeUrl = message.typeUrl;
-    }
-    if (message.configPath !== "") {
-      obj.configPath = message.configPath;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Options>, I>>(base?: I): Options {
     return Options.fromPartial(base ?? ({} as any));
   },
@@ -131,15 +105,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -262,106 +262,6 @@ export const Container: MessageFns<Container> = {
     }
   },
 
-  fromJSON(object: any): Container {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      image: isSet(object.image) ? globalThis.String(object.image) : "",
-      runtime: isSet(object.runtime) ? Container_Runtime.fromJSON(object.runtime) : undefined,
-      spec: isSet(object.spec) ? Any.fromJSON(object.spec) : undefined,
-      snapshotter: isSet(object.snapshotter) ? globalThis.String(object.snapshotter) : "",
-      snapshotKey: isSet(object.snapshotKey)
-        ? globalThis.String(object.snapshotKey)
-        : isSet(object.snapshot_key)
-        ? globalThis.String(object.snapshot_key)
-        : "",
-      createdAt: isSet(object.createdAt)
-        ? fromJsonTimestamp(object.createdAt)
-        : isSet(object.created_at)
-        ? fromJsonTimestamp(object.created_at)
-        : undefined,
-      updatedAt: isSet(object.updatedAt)
-        ? fromJsonTimestamp(object.updatedAt)
-        : isSet(object.updated_at)
-        ? fromJsonTimestamp(object.updated_at)
-        : undefined,
-      extensions: isObject(object.extensions)
-        ? (globalThis.Object.entries(object.extensions) as [string, any][]).reduce(
-          (acc: { [key: string]: Any }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: Any.fromJSON(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: Container): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    if (message.image !== "") {
-      obj.image = message.image;
-    }
-    if (message.runtime !== undefined) {
-      obj.runtime = Container_Runtime.toJSON(message.runtime);
-    }
-    if (message.spec !== undefined) {
-      obj.spec = Any.toJSON(message.spec);
-    }
-    if (message.snapshotter !== "") {
-      obj.snapshotter = message.snapshotter;
-    }
-    if (message.snapshotKey !== "") {
-      obj.snapshotKey = message.snapshotKey;
-    }
-    if (message.createdAt !== undefined) {
-      obj.createdAt = fromTimestamp(message.createdAt).toISOString();
-    }
-    if (message.updatedAt !== undefined) {
-      obj.updatedAt = fromTimestamp(message.updatedAt).toISOString();
-    }
-    if (message.extensions) {
-      const entries = globalThis.Object.entries(message.extensions) as [string, Any][];
-      if (entries.length > 0) {
-        obj.extensions = {};
-        entries.forEach(([k, v]) => {
-          obj.extensions[k] = Any.toJSON(v);
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Container>, I>>(base?: I): Container {
     return Container.fromPartial(base ?? ({} as any));
   },
@@ -459,24 +359,6 @@ export const Container_Runtime: MessageFns<Container_Runtime> = {
     }
   },
 
-  fromJSON(object: any): Container_Runtime {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      options: isSet(object.options) ? Any.fromJSON(object.options) : undefined,
-    };
-  },
-
-  toJSON(message: Container_Runtime): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.options !== undefined) {
-      obj.options = Any.toJSON(message.options);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Container_Runtime>, I>>(base?: I): Container_Runtime {
     return Container_Runtime.fromPartial(base ?? ({} as any));
   },
@@ -546,24 +428,6 @@ export const Container_LabelsEntry: MessageFns<Container_LabelsEntry> = {
     }
   },
 
-  fromJSON(object: any): Container_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: Container_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Container_LabelsEntry>, I>>(base?: I): Container_LabelsEntry {
     return Container_LabelsEntry.fromPartial(base ?? ({} as any));
   },
@@ -631,24 +495,6 @@ export const Container_ExtensionsEntry: MessageFns<Container_ExtensionsEntry> = 
     }
   },
 
-  fromJSON(object: any): Container_ExtensionsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? Any.fromJSON(object.value) : undefined,
-    };
-  },
-
-  toJSON(message: Container_ExtensionsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== undefined) {
-      obj.value = Any.toJSON(message.value);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Container_ExtensionsEntry>, I>>(base?: I): Container_ExtensionsEntry {
     return Container_ExtensionsEntry.fromPartial(base ?? ({} as any));
   },
@@ -705,18 +551,6 @@ export const GetContainerRequest: MessageFns<GetContainerRequest> = {
     }
   },
 
-  fromJSON(object: any): GetContainerRequest {
-    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
-  },
-
-  toJSON(message: GetContainerRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<GetContainerRequest>, I>>(base?: I): GetContainerRequest {
     return GetContainerRequest.fromPartial(base ?? ({} as any));
   },
@@ -770,18 +604,6 @@ export const GetContainerResponse: MessageFns<GetContainerResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetContainerResponse {
-    return { container: isSet(object.container) ? Container.fromJSON(object.container) : undefined };
-  },
-
-  toJSON(message: GetContainerResponse): unknown {
-    const obj: any = {};
-    if (message.container !== undefined) {
-      obj.container = Container.toJSON(message.container);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<GetContainerResponse>, I>>(base?: I): GetContainerResponse {
@@ -841,20 +663,6 @@ export const ListContainersRequest: MessageFns<ListContainersRequest> = {
     }
   },
 
-  fromJSON(object: any): ListContainersRequest {
-    return {
-      filters: globalThis.Array.isArray(object?.filters) ? object.filters.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: ListContainersRequest): unknown {
-    const obj: any = {};
-    if (message.filters?.length) {
-      obj.filters = message.filters;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListContainersRequest>, I>>(base?: I): ListContainersRequest {
     return ListContainersRequest.fromPartial(base ?? ({} as any));
   },
@@ -908,22 +716,6 @@ export const ListContainersResponse: MessageFns<ListContainersResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListContainersResponse {
-    return {
-      containers: globalThis.Array.isArray(object?.containers)
-        ? object.containers.map((e: any) => Container.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ListContainersResponse): unknown {
-    const obj: any = {};
-    if (message.containers?.length) {
-      obj.containers = message.containers.map((e) => Container.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListContainersResponse>, I>>(base?: I): ListContainersResponse {
@@ -981,18 +773,6 @@ export const CreateContainerRequest: MessageFns<CreateContainerRequest> = {
     }
   },
 
-  fromJSON(object: any): CreateContainerRequest {
-    return { container: isSet(object.container) ? Container.fromJSON(object.container) : undefined };
-  },
-
-  toJSON(message: CreateContainerRequest): unknown {
-    const obj: any = {};
-    if (message.container !== undefined) {
-      obj.container = Container.toJSON(message.container);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CreateContainerRequest>, I>>(base?: I): CreateContainerRequest {
     return CreateContainerRequest.fromPartial(base ?? ({} as any));
   },
@@ -1048,18 +828,6 @@ export const CreateContainerResponse: MessageFns<CreateContainerResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CreateContainerResponse {
-    return { container: isSet(object.container) ? Container.fromJSON(object.container) : undefined };
-  },
-
-  toJSON(message: CreateContainerResponse): unknown {
-    const obj: any = {};
-    if (message.container !== undefined) {
-      obj.container = Container.toJSON(message.container);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CreateContainerResponse>, I>>(base?: I): CreateContainerResponse {
@@ -1130,28 +898,6 @@ export const UpdateContainerRequest: MessageFns<UpdateContainerRequest> = {
     }
   },
 
-  fromJSON(object: any): UpdateContainerRequest {
-    return {
-      container: isSet(object.container) ? Container.fromJSON(object.container) : undefined,
-      updateMask: isSet(object.updateMask)
-        ? FieldMask.unwrap(FieldMask.fromJSON(object.updateMask))
-        : isSet(object.update_mask)
-        ? FieldMask.unwrap(FieldMask.fromJSON(object.update_mask))
-        : undefined,
-    };
-  },
-
-  toJSON(message: UpdateContainerRequest): unknown {
-    const obj: any = {};
-    if (message.container !== undefined) {
-      obj.container = Container.toJSON(message.container);
-    }
-    if (message.updateMask !== undefined) {
-      obj.updateMask = FieldMask.toJSON(FieldMask.wrap(message.updateMask));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<UpdateContainerRequest>, I>>(base?: I): UpdateContainerRequest {
     return UpdateContainerRequest.fromPartial(base ?? ({} as any));
   },
@@ -1208,18 +954,6 @@ export const UpdateContainerResponse: MessageFns<UpdateContainerResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): UpdateContainerResponse {
-    return { container: isSet(object.container) ? Container.fromJSON(object.container) : undefined };
-  },
-
-  toJSON(message: UpdateContainerResponse): unknown {
-    const obj: any = {};
-    if (message.container !== undefined) {
-      obj.container = Container.toJSON(message.container);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<UpdateContainerResponse>, I>>(base?: I): UpdateContainerResponse {
@@ -1279,18 +1013,6 @@ export const DeleteContainerRequest: MessageFns<DeleteContainerRequest> = {
     }
   },
 
-  fromJSON(object: any): DeleteContainerRequest {
-    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
-  },
-
-  toJSON(message: DeleteContainerRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<DeleteContainerRequest>, I>>(base?: I): DeleteContainerRequest {
     return DeleteContainerRequest.fromPartial(base ?? ({} as any));
   },
@@ -1344,18 +1066,6 @@ export const ListContainerMessage: MessageFns<ListContainerMessage> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListContainerMessage {
-    return { container: isSet(object.container) ? Container.fromJSON(object.container) : undefined };
-  },
-
-  toJSON(message: ListContainerMessage): unknown {
-    const obj: any = {};
-    if (message.container !== undefined) {
-      obj.container = Container.toJSON(message.container);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListContainerMessage>, I>>(base?: I): ListContainerMessage {
@@ -1556,52 +1266,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function toTimestamp(date: Date): Timestamp {
-  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
-  const nanos = (date.getTime() % 1_000) * 1_000_000;
-  return { seconds, nanos };
-}
-
-function fromTimestamp(t: Timestamp): Date {
-  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
-  millis += (t.nanos || 0) / 1_000_000;
-  return new globalThis.Date(millis);
-}
-
-const timestampFractionRegex = /:\d{2}\.\d+/;
-
-function fromJsonTimestamp(o: any): Timestamp {
-  if (o instanceof globalThis.Date) {
-    return toTimestamp(o);
-  } else if (typeof o === "string") {
-    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
-    // so parse the fractional seconds ourselves and give Date only the whole seconds
-    const fraction = timestampFractionRegex.exec(o);
-    if (fraction === null) {
-      return toTimestamp(new globalThis.Date(o));
-    }
-    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
-    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
-    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
-    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
-  } else {
-    return Timestamp.fromJSON(o);
-  }
-}
-
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

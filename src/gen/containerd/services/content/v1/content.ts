@@ -40,38 +40,6 @@ export enum WriteAction {
   UNRECOGNIZED = -1,
 }
 
-export function writeActionFromJSON(object: any): WriteAction {
-  switch (object) {
-    case 0:
-    case "STAT":
-      return WriteAction.STAT;
-    case 1:
-    case "WRITE":
-      return WriteAction.WRITE;
-    case 2:
-    case "COMMIT":
-      return WriteAction.COMMIT;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return WriteAction.UNRECOGNIZED;
-  }
-}
-
-export function writeActionToJSON(object: WriteAction): string {
-  switch (object) {
-    case WriteAction.STAT:
-      return "STAT";
-    case WriteAction.WRITE:
-      return "WRITE";
-    case WriteAction.COMMIT:
-      return "COMMIT";
-    case WriteAction.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export interface Info {
   digest: string;
   size: bigint;
@@ -273,63 +241,6 @@ export const Info: MessageFns<Info> = {
     }
   },
 
-  fromJSON(object: any): Info {
-    return {
-      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
-      size: isSet(object.size) ? BigInt(object.size) : 0n,
-      createdAt: isSet(object.createdAt)
-        ? fromJsonTimestamp(object.createdAt)
-        : isSet(object.created_at)
-        ? fromJsonTimestamp(object.created_at)
-        : undefined,
-      updatedAt: isSet(object.updatedAt)
-        ? fromJsonTimestamp(object.updatedAt)
-        : isSet(object.updated_at)
-        ? fromJsonTimestamp(object.updated_at)
-        : undefined,
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: Info): unknown {
-    const obj: any = {};
-    if (message.digest !== "") {
-      obj.digest = message.digest;
-    }
-    if (message.size !== 0n) {
-      obj.size = message.size.toString();
-    }
-    if (message.createdAt !== undefined) {
-      obj.createdAt = fromTimestamp(message.createdAt).toISOString();
-    }
-    if (message.updatedAt !== undefined) {
-      obj.updatedAt = fromTimestamp(message.updatedAt).toISOString();
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Info>, I>>(base?: I): Info {
     return Info.fromPartial(base ?? ({} as any));
   },
@@ -412,24 +323,6 @@ export const Info_LabelsEntry: MessageFns<Info_LabelsEntry> = {
     }
   },
 
-  fromJSON(object: any): Info_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: Info_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Info_LabelsEntry>, I>>(base?: I): Info_LabelsEntry {
     return Info_LabelsEntry.fromPartial(base ?? ({} as any));
   },
@@ -486,18 +379,6 @@ export const InfoRequest: MessageFns<InfoRequest> = {
     }
   },
 
-  fromJSON(object: any): InfoRequest {
-    return { digest: isSet(object.digest) ? globalThis.String(object.digest) : "" };
-  },
-
-  toJSON(message: InfoRequest): unknown {
-    const obj: any = {};
-    if (message.digest !== "") {
-      obj.digest = message.digest;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<InfoRequest>, I>>(base?: I): InfoRequest {
     return InfoRequest.fromPartial(base ?? ({} as any));
   },
@@ -551,18 +432,6 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): InfoResponse {
-    return { info: isSet(object.info) ? Info.fromJSON(object.info) : undefined };
-  },
-
-  toJSON(message: InfoResponse): unknown {
-    const obj: any = {};
-    if (message.info !== undefined) {
-      obj.info = Info.toJSON(message.info);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<InfoResponse>, I>>(base?: I): InfoResponse {
@@ -631,28 +500,6 @@ export const UpdateRequest: MessageFns<UpdateRequest> = {
     }
   },
 
-  fromJSON(object: any): UpdateRequest {
-    return {
-      info: isSet(object.info) ? Info.fromJSON(object.info) : undefined,
-      updateMask: isSet(object.updateMask)
-        ? FieldMask.unwrap(FieldMask.fromJSON(object.updateMask))
-        : isSet(object.update_mask)
-        ? FieldMask.unwrap(FieldMask.fromJSON(object.update_mask))
-        : undefined,
-    };
-  },
-
-  toJSON(message: UpdateRequest): unknown {
-    const obj: any = {};
-    if (message.info !== undefined) {
-      obj.info = Info.toJSON(message.info);
-    }
-    if (message.updateMask !== undefined) {
-      obj.updateMask = FieldMask.toJSON(FieldMask.wrap(message.updateMask));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<UpdateRequest>, I>>(base?: I): UpdateRequest {
     return UpdateRequest.fromPartial(base ?? ({} as any));
   },
@@ -707,18 +554,6 @@ export const UpdateResponse: MessageFns<UpdateResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): UpdateResponse {
-    return { info: isSet(object.info) ? Info.fromJSON(object.info) : undefined };
-  },
-
-  toJSON(message: UpdateResponse): unknown {
-    const obj: any = {};
-    if (message.info !== undefined) {
-      obj.info = Info.toJSON(message.info);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<UpdateResponse>, I>>(base?: I): UpdateResponse {
@@ -776,20 +611,6 @@ export const ListContentRequest: MessageFns<ListContentRequest> = {
     }
   },
 
-  fromJSON(object: any): ListContentRequest {
-    return {
-      filters: globalThis.Array.isArray(object?.filters) ? object.filters.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: ListContentRequest): unknown {
-    const obj: any = {};
-    if (message.filters?.length) {
-      obj.filters = message.filters;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListContentRequest>, I>>(base?: I): ListContentRequest {
     return ListContentRequest.fromPartial(base ?? ({} as any));
   },
@@ -845,18 +666,6 @@ export const ListContentResponse: MessageFns<ListContentResponse> = {
     }
   },
 
-  fromJSON(object: any): ListContentResponse {
-    return { info: globalThis.Array.isArray(object?.info) ? object.info.map((e: any) => Info.fromJSON(e)) : [] };
-  },
-
-  toJSON(message: ListContentResponse): unknown {
-    const obj: any = {};
-    if (message.info?.length) {
-      obj.info = message.info.map((e) => Info.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListContentResponse>, I>>(base?: I): ListContentResponse {
     return ListContentResponse.fromPartial(base ?? ({} as any));
   },
@@ -910,18 +719,6 @@ export const DeleteContentRequest: MessageFns<DeleteContentRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): DeleteContentRequest {
-    return { digest: isSet(object.digest) ? globalThis.String(object.digest) : "" };
-  },
-
-  toJSON(message: DeleteContentRequest): unknown {
-    const obj: any = {};
-    if (message.digest !== "") {
-      obj.digest = message.digest;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<DeleteContentRequest>, I>>(base?: I): DeleteContentRequest {
@@ -1007,28 +804,6 @@ export const ReadContentRequest: MessageFns<ReadContentRequest> = {
     }
   },
 
-  fromJSON(object: any): ReadContentRequest {
-    return {
-      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
-      offset: isSet(object.offset) ? BigInt(object.offset) : 0n,
-      size: isSet(object.size) ? BigInt(object.size) : 0n,
-    };
-  },
-
-  toJSON(message: ReadContentRequest): unknown {
-    const obj: any = {};
-    if (message.digest !== "") {
-      obj.digest = message.digest;
-    }
-    if (message.offset !== 0n) {
-      obj.offset = message.offset.toString();
-    }
-    if (message.size !== 0n) {
-      obj.size = message.size.toString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ReadContentRequest>, I>>(base?: I): ReadContentRequest {
     return ReadContentRequest.fromPartial(base ?? ({} as any));
   },
@@ -1098,24 +873,6 @@ export const ReadContentResponse: MessageFns<ReadContentResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ReadContentResponse {
-    return {
-      offset: isSet(object.offset) ? BigInt(object.offset) : 0n,
-      data: isSet(object.data) ? bytesFromBase64(object.data) : new Uint8Array(0),
-    };
-  },
-
-  toJSON(message: ReadContentResponse): unknown {
-    const obj: any = {};
-    if (message.offset !== 0n) {
-      obj.offset = message.offset.toString();
-    }
-    if (message.data.length !== 0) {
-      obj.data = base64FromBytes(message.data);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ReadContentResponse>, I>>(base?: I): ReadContentResponse {
@@ -1235,48 +992,6 @@ export const Status: MessageFns<Status> = {
     }
   },
 
-  fromJSON(object: any): Status {
-    return {
-      startedAt: isSet(object.startedAt)
-        ? fromJsonTimestamp(object.startedAt)
-        : isSet(object.started_at)
-        ? fromJsonTimestamp(object.started_at)
-        : undefined,
-      updatedAt: isSet(object.updatedAt)
-        ? fromJsonTimestamp(object.updatedAt)
-        : isSet(object.updated_at)
-        ? fromJsonTimestamp(object.updated_at)
-        : undefined,
-      ref: isSet(object.ref) ? globalThis.String(object.ref) : "",
-      offset: isSet(object.offset) ? BigInt(object.offset) : 0n,
-      total: isSet(object.total) ? BigInt(object.total) : 0n,
-      expected: isSet(object.expected) ? globalThis.String(object.expected) : "",
-    };
-  },
-
-  toJSON(message: Status): unknown {
-    const obj: any = {};
-    if (message.startedAt !== undefined) {
-      obj.startedAt = fromTimestamp(message.startedAt).toISOString();
-    }
-    if (message.updatedAt !== undefined) {
-      obj.updatedAt = fromTimestamp(message.updatedAt).toISOString();
-    }
-    if (message.ref !== "") {
-      obj.ref = message.ref;
-    }
-    if (message.offset !== 0n) {
-      obj.offset = message.offset.toString();
-    }
-    if (message.total !== 0n) {
-      obj.total = message.total.toString();
-    }
-    if (message.expected !== "") {
-      obj.expected = message.expected;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Status>, I>>(base?: I): Status {
     return Status.fromPartial(base ?? ({} as any));
   },
@@ -1341,18 +1056,6 @@ export const StatusRequest: MessageFns<StatusRequest> = {
     }
   },
 
-  fromJSON(object: any): StatusRequest {
-    return { ref: isSet(object.ref) ? globalThis.String(object.ref) : "" };
-  },
-
-  toJSON(message: StatusRequest): unknown {
-    const obj: any = {};
-    if (message.ref !== "") {
-      obj.ref = message.ref;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StatusRequest>, I>>(base?: I): StatusRequest {
     return StatusRequest.fromPartial(base ?? ({} as any));
   },
@@ -1406,18 +1109,6 @@ export const StatusResponse: MessageFns<StatusResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StatusResponse {
-    return { status: isSet(object.status) ? Status.fromJSON(object.status) : undefined };
-  },
-
-  toJSON(message: StatusResponse): unknown {
-    const obj: any = {};
-    if (message.status !== undefined) {
-      obj.status = Status.toJSON(message.status);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<StatusResponse>, I>>(base?: I): StatusResponse {
@@ -1477,20 +1168,6 @@ export const ListStatusesRequest: MessageFns<ListStatusesRequest> = {
     }
   },
 
-  fromJSON(object: any): ListStatusesRequest {
-    return {
-      filters: globalThis.Array.isArray(object?.filters) ? object.filters.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: ListStatusesRequest): unknown {
-    const obj: any = {};
-    if (message.filters?.length) {
-      obj.filters = message.filters;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListStatusesRequest>, I>>(base?: I): ListStatusesRequest {
     return ListStatusesRequest.fromPartial(base ?? ({} as any));
   },
@@ -1544,20 +1221,6 @@ export const ListStatusesResponse: MessageFns<ListStatusesResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListStatusesResponse {
-    return {
-      statuses: globalThis.Array.isArray(object?.statuses) ? object.statuses.map((e: any) => Status.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: ListStatusesResponse): unknown {
-    const obj: any = {};
-    if (message.statuses?.length) {
-      obj.statuses = message.statuses.map((e) => Status.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListStatusesResponse>, I>>(base?: I): ListStatusesResponse {
@@ -1690,63 +1353,6 @@ export const WriteContentRequest: MessageFns<WriteContentRequest> = {
     }
   },
 
-  fromJSON(object: any): WriteContentRequest {
-    return {
-      action: isSet(object.action) ? writeActionFromJSON(object.action) : 0,
-      ref: isSet(object.ref) ? globalThis.String(object.ref) : "",
-      total: isSet(object.total) ? BigInt(object.total) : 0n,
-      expected: isSet(object.expected) ? globalThis.String(object.expected) : "",
-      offset: isSet(object.offset) ? BigInt(object.offset) : 0n,
-      data: isSet(object.data) ? bytesFromBase64(object.data) : new Uint8Array(0),
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: WriteContentRequest): unknown {
-    const obj: any = {};
-    if (message.action !== 0) {
-      obj.action = writeActionToJSON(message.action);
-    }
-    if (message.ref !== "") {
-      obj.ref = message.ref;
-    }
-    if (message.total !== 0n) {
-      obj.total = message.total.toString();
-    }
-    if (message.expected !== "") {
-      obj.expected = message.expected;
-    }
-    if (message.offset !== 0n) {
-      obj.offset = message.offset.toString();
-    }
-    if (message.data.length !== 0) {
-      obj.data = base64FromBytes(message.data);
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<WriteContentRequest>, I>>(base?: I): WriteContentRequest {
     return WriteContentRequest.fromPartial(base ?? ({} as any));
   },
@@ -1825,24 +1431,6 @@ export const WriteContentRequest_LabelsEntry: MessageFns<WriteContentRequest_Lab
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): WriteContentRequest_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: WriteContentRequest_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<WriteContentRequest_LabelsEntry>, I>>(base?: I): WriteContentRequest_LabelsEntry {
@@ -1964,48 +1552,6 @@ export const WriteContentResponse: MessageFns<WriteContentResponse> = {
     }
   },
 
-  fromJSON(object: any): WriteContentResponse {
-    return {
-      action: isSet(object.action) ? writeActionFromJSON(object.action) : 0,
-      startedAt: isSet(object.startedAt)
-        ? fromJsonTimestamp(object.startedAt)
-        : isSet(object.started_at)
-        ? fromJsonTimestamp(object.started_at)
-        : undefined,
-      updatedAt: isSet(object.updatedAt)
-        ? fromJsonTimestamp(object.updatedAt)
-        : isSet(object.updated_at)
-        ? fromJsonTimestamp(object.updated_at)
-        : undefined,
-      offset: isSet(object.offset) ? BigInt(object.offset) : 0n,
-      total: isSet(object.total) ? BigInt(object.total) : 0n,
-      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
-    };
-  },
-
-  toJSON(message: WriteContentResponse): unknown {
-    const obj: any = {};
-    if (message.action !== 0) {
-      obj.action = writeActionToJSON(message.action);
-    }
-    if (message.startedAt !== undefined) {
-      obj.startedAt = fromTimestamp(message.startedAt).toISOString();
-    }
-    if (message.updatedAt !== undefined) {
-      obj.updatedAt = fromTimestamp(message.updatedAt).toISOString();
-    }
-    if (message.offset !== 0n) {
-      obj.offset = message.offset.toString();
-    }
-    if (message.total !== 0n) {
-      obj.total = message.total.toString();
-    }
-    if (message.digest !== "") {
-      obj.digest = message.digest;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<WriteContentResponse>, I>>(base?: I): WriteContentResponse {
     return WriteContentResponse.fromPartial(base ?? ({} as any));
   },
@@ -2068,18 +1614,6 @@ export const AbortRequest: MessageFns<AbortRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): AbortRequest {
-    return { ref: isSet(object.ref) ? globalThis.String(object.ref) : "" };
-  },
-
-  toJSON(message: AbortRequest): unknown {
-    const obj: any = {};
-    if (message.ref !== "") {
-      obj.ref = message.ref;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<AbortRequest>, I>>(base?: I): AbortRequest {
@@ -2305,31 +1839,6 @@ export const ContentClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-function bytesFromBase64(b64: string): Uint8Array {
-  if ((globalThis as any).Buffer) {
-    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
-  } else {
-    const bin = globalThis.atob(b64);
-    const arr = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; ++i) {
-      arr[i] = bin.charCodeAt(i);
-    }
-    return arr;
-  }
-}
-
-function base64FromBytes(arr: Uint8Array): string {
-  if ((globalThis as any).Buffer) {
-    return (globalThis as any).Buffer.from(arr).toString("base64");
-  } else {
-    const bin: string[] = [];
-    arr.forEach((byte) => {
-      bin.push(globalThis.String.fromCharCode(byte));
-    });
-    return globalThis.btoa(bin.join(""));
-  }
-}
-
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
 export type DeepPartial<T> = T extends bigint ? string | number | bigint
@@ -2343,52 +1852,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function toTimestamp(date: Date): Timestamp {
-  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
-  const nanos = (date.getTime() % 1_000) * 1_000_000;
-  return { seconds, nanos };
-}
-
-function fromTimestamp(t: Timestamp): Date {
-  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
-  millis += (t.nanos || 0) / 1_000_000;
-  return new globalThis.Date(millis);
-}
-
-const timestampFractionRegex = /:\d{2}\.\d+/;
-
-function fromJsonTimestamp(o: any): Timestamp {
-  if (o instanceof globalThis.Date) {
-    return toTimestamp(o);
-  } else if (typeof o === "string") {
-    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
-    // so parse the fractional seconds ourselves and give Date only the whole seconds
-    const fraction = timestampFractionRegex.exec(o);
-    if (fraction === null) {
-      return toTimestamp(new globalThis.Date(o));
-    }
-    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
-    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
-    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
-    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
-  } else {
-    return Timestamp.fromJSON(o);
-  }
-}
-
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

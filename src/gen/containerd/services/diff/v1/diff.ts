@@ -131,47 +131,6 @@ export const ApplyRequest: MessageFns<ApplyRequest> = {
     }
   },
 
-  fromJSON(object: any): ApplyRequest {
-    return {
-      diff: isSet(object.diff) ? Descriptor.fromJSON(object.diff) : undefined,
-      mounts: globalThis.Array.isArray(object?.mounts) ? object.mounts.map((e: any) => Mount.fromJSON(e)) : [],
-      payloads: isObject(object.payloads)
-        ? (globalThis.Object.entries(object.payloads) as [string, any][]).reduce(
-          (acc: { [key: string]: Any }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: Any.fromJSON(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: ApplyRequest): unknown {
-    const obj: any = {};
-    if (message.diff !== undefined) {
-      obj.diff = Descriptor.toJSON(message.diff);
-    }
-    if (message.mounts?.length) {
-      obj.mounts = message.mounts.map((e) => Mount.toJSON(e));
-    }
-    if (message.payloads) {
-      const entries = globalThis.Object.entries(message.payloads) as [string, Any][];
-      if (entries.length > 0) {
-        obj.payloads = {};
-        entries.forEach(([k, v]) => {
-          obj.payloads[k] = Any.toJSON(v);
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ApplyRequest>, I>>(base?: I): ApplyRequest {
     return ApplyRequest.fromPartial(base ?? ({} as any));
   },
@@ -250,24 +209,6 @@ export const ApplyRequest_PayloadsEntry: MessageFns<ApplyRequest_PayloadsEntry> 
     }
   },
 
-  fromJSON(object: any): ApplyRequest_PayloadsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? Any.fromJSON(object.value) : undefined,
-    };
-  },
-
-  toJSON(message: ApplyRequest_PayloadsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== undefined) {
-      obj.value = Any.toJSON(message.value);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ApplyRequest_PayloadsEntry>, I>>(base?: I): ApplyRequest_PayloadsEntry {
     return ApplyRequest_PayloadsEntry.fromPartial(base ?? ({} as any));
   },
@@ -322,18 +263,6 @@ export const ApplyResponse: MessageFns<ApplyResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ApplyResponse {
-    return { applied: isSet(object.applied) ? Descriptor.fromJSON(object.applied) : undefined };
-  },
-
-  toJSON(message: ApplyResponse): unknown {
-    const obj: any = {};
-    if (message.applied !== undefined) {
-      obj.applied = Descriptor.toJSON(message.applied);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ApplyResponse>, I>>(base?: I): ApplyResponse {
@@ -440,59 +369,6 @@ export const DiffRequest: MessageFns<DiffRequest> = {
     }
   },
 
-  fromJSON(object: any): DiffRequest {
-    return {
-      left: globalThis.Array.isArray(object?.left) ? object.left.map((e: any) => Mount.fromJSON(e)) : [],
-      right: globalThis.Array.isArray(object?.right) ? object.right.map((e: any) => Mount.fromJSON(e)) : [],
-      mediaType: isSet(object.mediaType)
-        ? globalThis.String(object.mediaType)
-        : isSet(object.media_type)
-        ? globalThis.String(object.media_type)
-        : "",
-      ref: isSet(object.ref) ? globalThis.String(object.ref) : "",
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: DiffRequest): unknown {
-    const obj: any = {};
-    if (message.left?.length) {
-      obj.left = message.left.map((e) => Mount.toJSON(e));
-    }
-    if (message.right?.length) {
-      obj.right = message.right.map((e) => Mount.toJSON(e));
-    }
-    if (message.mediaType !== "") {
-      obj.mediaType = message.mediaType;
-    }
-    if (message.ref !== "") {
-      obj.ref = message.ref;
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<DiffRequest>, I>>(base?: I): DiffRequest {
     return DiffRequest.fromPartial(base ?? ({} as any));
   },
@@ -571,24 +447,6 @@ export const DiffRequest_LabelsEntry: MessageFns<DiffRequest_LabelsEntry> = {
     }
   },
 
-  fromJSON(object: any): DiffRequest_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: DiffRequest_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<DiffRequest_LabelsEntry>, I>>(base?: I): DiffRequest_LabelsEntry {
     return DiffRequest_LabelsEntry.fromPartial(base ?? ({} as any));
   },
@@ -643,18 +501,6 @@ export const DiffResponse: MessageFns<DiffResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): DiffResponse {
-    return { diff: isSet(object.diff) ? Descriptor.fromJSON(object.diff) : undefined };
-  },
-
-  toJSON(message: DiffResponse): unknown {
-    const obj: any = {};
-    if (message.diff !== undefined) {
-      obj.diff = Descriptor.toJSON(message.diff);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<DiffResponse>, I>>(base?: I): DiffResponse {
@@ -745,19 +591,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -107,24 +107,6 @@ export const PublishRequest: MessageFns<PublishRequest> = {
     }
   },
 
-  fromJSON(object: any): PublishRequest {
-    return {
-      topic: isSet(object.topic) ? globalThis.String(object.topic) : "",
-      event: isSet(object.event) ? Any.fromJSON(object.event) : undefined,
-    };
-  },
-
-  toJSON(message: PublishRequest): unknown {
-    const obj: any = {};
-    if (message.topic !== "") {
-      obj.topic = message.topic;
-    }
-    if (message.event !== undefined) {
-      obj.event = Any.toJSON(message.event);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PublishRequest>, I>>(base?: I): PublishRequest {
     return PublishRequest.fromPartial(base ?? ({} as any));
   },
@@ -179,18 +161,6 @@ export const ForwardRequest: MessageFns<ForwardRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ForwardRequest {
-    return { envelope: isSet(object.envelope) ? Envelope.fromJSON(object.envelope) : undefined };
-  },
-
-  toJSON(message: ForwardRequest): unknown {
-    const obj: any = {};
-    if (message.envelope !== undefined) {
-      obj.envelope = Envelope.toJSON(message.envelope);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ForwardRequest>, I>>(base?: I): ForwardRequest {
@@ -248,20 +218,6 @@ export const SubscribeRequest: MessageFns<SubscribeRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SubscribeRequest {
-    return {
-      filters: globalThis.Array.isArray(object?.filters) ? object.filters.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: SubscribeRequest): unknown {
-    const obj: any = {};
-    if (message.filters?.length) {
-      obj.filters = message.filters;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<SubscribeRequest>, I>>(base?: I): SubscribeRequest {
@@ -350,32 +306,6 @@ export const Envelope: MessageFns<Envelope> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Envelope {
-    return {
-      timestamp: isSet(object.timestamp) ? fromJsonTimestamp(object.timestamp) : undefined,
-      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
-      topic: isSet(object.topic) ? globalThis.String(object.topic) : "",
-      event: isSet(object.event) ? Any.fromJSON(object.event) : undefined,
-    };
-  },
-
-  toJSON(message: Envelope): unknown {
-    const obj: any = {};
-    if (message.timestamp !== undefined) {
-      obj.timestamp = fromTimestamp(message.timestamp).toISOString();
-    }
-    if (message.namespace !== "") {
-      obj.namespace = message.namespace;
-    }
-    if (message.topic !== "") {
-      obj.topic = message.topic;
-    }
-    if (message.event !== undefined) {
-      obj.event = Any.toJSON(message.event);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<Envelope>, I>>(base?: I): Envelope {
@@ -485,48 +415,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function toTimestamp(date: Date): Timestamp {
-  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
-  const nanos = (date.getTime() % 1_000) * 1_000_000;
-  return { seconds, nanos };
-}
-
-function fromTimestamp(t: Timestamp): Date {
-  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
-  millis += (t.nanos || 0) / 1_000_000;
-  return new globalThis.Date(millis);
-}
-
-const timestampFractionRegex = /:\d{2}\.\d+/;
-
-function fromJsonTimestamp(o: any): Timestamp {
-  if (o instanceof globalThis.Date) {
-    return toTimestamp(o);
-  } else if (typeof o === "string") {
-    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
-    // so parse the fractional seconds ourselves and give Date only the whole seconds
-    const fraction = timestampFractionRegex.exec(o);
-    if (fraction === null) {
-      return toTimestamp(new globalThis.Date(o));
-    }
-    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
-    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
-    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
-    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
-  } else {
-    return Timestamp.fromJSON(o);
-  }
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

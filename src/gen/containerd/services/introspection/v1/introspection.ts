@@ -170,71 +170,6 @@ export const Plugin: MessageFns<Plugin> = {
     }
   },
 
-  fromJSON(object: any): Plugin {
-    return {
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      requires: globalThis.Array.isArray(object?.requires) ? object.requires.map((e: any) => globalThis.String(e)) : [],
-      platforms: globalThis.Array.isArray(object?.platforms)
-        ? object.platforms.map((e: any) => Platform.fromJSON(e))
-        : [],
-      exports: isObject(object.exports)
-        ? (globalThis.Object.entries(object.exports) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      capabilities: globalThis.Array.isArray(object?.capabilities)
-        ? object.capabilities.map((e: any) => globalThis.String(e))
-        : [],
-      initErr: isSet(object.initErr)
-        ? Status.fromJSON(object.initErr)
-        : isSet(object.init_err)
-        ? Status.fromJSON(object.init_err)
-        : undefined,
-    };
-  },
-
-  toJSON(message: Plugin): unknown {
-    const obj: any = {};
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.requires?.length) {
-      obj.requires = message.requires;
-    }
-    if (message.platforms?.length) {
-      obj.platforms = message.platforms.map((e) => Platform.toJSON(e));
-    }
-    if (message.exports) {
-      const entries = globalThis.Object.entries(message.exports) as [string, string][];
-      if (entries.length > 0) {
-        obj.exports = {};
-        entries.forEach(([k, v]) => {
-          obj.exports[k] = v;
-        });
-      }
-    }
-    if (message.capabilities?.length) {
-      obj.capabilities = message.capabilities;
-    }
-    if (message.initErr !== undefined) {
-      obj.initErr = Status.toJSON(message.initErr);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Plugin>, I>>(base?: I): Plugin {
     return Plugin.fromPartial(base ?? ({} as any));
   },
@@ -317,24 +252,6 @@ export const Plugin_ExportsEntry: MessageFns<Plugin_ExportsEntry> = {
     }
   },
 
-  fromJSON(object: any): Plugin_ExportsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: Plugin_ExportsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Plugin_ExportsEntry>, I>>(base?: I): Plugin_ExportsEntry {
     return Plugin_ExportsEntry.fromPartial(base ?? ({} as any));
   },
@@ -389,20 +306,6 @@ export const PluginsRequest: MessageFns<PluginsRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PluginsRequest {
-    return {
-      filters: globalThis.Array.isArray(object?.filters) ? object.filters.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: PluginsRequest): unknown {
-    const obj: any = {};
-    if (message.filters?.length) {
-      obj.filters = message.filters;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<PluginsRequest>, I>>(base?: I): PluginsRequest {
@@ -460,20 +363,6 @@ export const PluginsResponse: MessageFns<PluginsResponse> = {
     }
   },
 
-  fromJSON(object: any): PluginsResponse {
-    return {
-      plugins: globalThis.Array.isArray(object?.plugins) ? object.plugins.map((e: any) => Plugin.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: PluginsResponse): unknown {
-    const obj: any = {};
-    if (message.plugins?.length) {
-      obj.plugins = message.plugins.map((e) => Plugin.toJSON(e));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PluginsResponse>, I>>(base?: I): PluginsResponse {
     return PluginsResponse.fromPartial(base ?? ({} as any));
   },
@@ -527,18 +416,6 @@ export const ServerResponse: MessageFns<ServerResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ServerResponse {
-    return { uuid: isSet(object.uuid) ? globalThis.String(object.uuid) : "" };
-  },
-
-  toJSON(message: ServerResponse): unknown {
-    const obj: any = {};
-    if (message.uuid !== "") {
-      obj.uuid = message.uuid;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ServerResponse>, I>>(base?: I): ServerResponse {
@@ -630,19 +507,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -159,51 +159,6 @@ export const Lease: MessageFns<Lease> = {
     }
   },
 
-  fromJSON(object: any): Lease {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      createdAt: isSet(object.createdAt)
-        ? fromJsonTimestamp(object.createdAt)
-        : isSet(object.created_at)
-        ? fromJsonTimestamp(object.created_at)
-        : undefined,
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: Lease): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.createdAt !== undefined) {
-      obj.createdAt = fromTimestamp(message.createdAt).toISOString();
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Lease>, I>>(base?: I): Lease {
     return Lease.fromPartial(base ?? ({} as any));
   },
@@ -282,24 +237,6 @@ export const Lease_LabelsEntry: MessageFns<Lease_LabelsEntry> = {
     }
   },
 
-  fromJSON(object: any): Lease_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: Lease_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Lease_LabelsEntry>, I>>(base?: I): Lease_LabelsEntry {
     return Lease_LabelsEntry.fromPartial(base ?? ({} as any));
   },
@@ -368,43 +305,6 @@ export const CreateRequest: MessageFns<CreateRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CreateRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: CreateRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CreateRequest>, I>>(base?: I): CreateRequest {
@@ -482,24 +382,6 @@ export const CreateRequest_LabelsEntry: MessageFns<CreateRequest_LabelsEntry> = 
     }
   },
 
-  fromJSON(object: any): CreateRequest_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: CreateRequest_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CreateRequest_LabelsEntry>, I>>(base?: I): CreateRequest_LabelsEntry {
     return CreateRequest_LabelsEntry.fromPartial(base ?? ({} as any));
   },
@@ -554,18 +436,6 @@ export const CreateResponse: MessageFns<CreateResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CreateResponse {
-    return { lease: isSet(object.lease) ? Lease.fromJSON(object.lease) : undefined };
-  },
-
-  toJSON(message: CreateResponse): unknown {
-    const obj: any = {};
-    if (message.lease !== undefined) {
-      obj.lease = Lease.toJSON(message.lease);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CreateResponse>, I>>(base?: I): CreateResponse {
@@ -634,24 +504,6 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     }
   },
 
-  fromJSON(object: any): DeleteRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      sync: isSet(object.sync) ? globalThis.Boolean(object.sync) : false,
-    };
-  },
-
-  toJSON(message: DeleteRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.sync !== false) {
-      obj.sync = message.sync;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<DeleteRequest>, I>>(base?: I): DeleteRequest {
     return DeleteRequest.fromPartial(base ?? ({} as any));
   },
@@ -708,20 +560,6 @@ export const ListRequest: MessageFns<ListRequest> = {
     }
   },
 
-  fromJSON(object: any): ListRequest {
-    return {
-      filters: globalThis.Array.isArray(object?.filters) ? object.filters.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: ListRequest): unknown {
-    const obj: any = {};
-    if (message.filters?.length) {
-      obj.filters = message.filters;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListRequest>, I>>(base?: I): ListRequest {
     return ListRequest.fromPartial(base ?? ({} as any));
   },
@@ -775,18 +613,6 @@ export const ListResponse: MessageFns<ListResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListResponse {
-    return { leases: globalThis.Array.isArray(object?.leases) ? object.leases.map((e: any) => Lease.fromJSON(e)) : [] };
-  },
-
-  toJSON(message: ListResponse): unknown {
-    const obj: any = {};
-    if (message.leases?.length) {
-      obj.leases = message.leases.map((e) => Lease.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListResponse>, I>>(base?: I): ListResponse {
@@ -855,24 +681,6 @@ export const Resource: MessageFns<Resource> = {
     }
   },
 
-  fromJSON(object: any): Resource {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-    };
-  },
-
-  toJSON(message: Resource): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Resource>, I>>(base?: I): Resource {
     return Resource.fromPartial(base ?? ({} as any));
   },
@@ -938,24 +746,6 @@ export const AddResourceRequest: MessageFns<AddResourceRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): AddResourceRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      resource: isSet(object.resource) ? Resource.fromJSON(object.resource) : undefined,
-    };
-  },
-
-  toJSON(message: AddResourceRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.resource !== undefined) {
-      obj.resource = Resource.toJSON(message.resource);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<AddResourceRequest>, I>>(base?: I): AddResourceRequest {
@@ -1027,24 +817,6 @@ export const DeleteResourceRequest: MessageFns<DeleteResourceRequest> = {
     }
   },
 
-  fromJSON(object: any): DeleteResourceRequest {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      resource: isSet(object.resource) ? Resource.fromJSON(object.resource) : undefined,
-    };
-  },
-
-  toJSON(message: DeleteResourceRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.resource !== undefined) {
-      obj.resource = Resource.toJSON(message.resource);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<DeleteResourceRequest>, I>>(base?: I): DeleteResourceRequest {
     return DeleteResourceRequest.fromPartial(base ?? ({} as any));
   },
@@ -1103,18 +875,6 @@ export const ListResourcesRequest: MessageFns<ListResourcesRequest> = {
     }
   },
 
-  fromJSON(object: any): ListResourcesRequest {
-    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
-  },
-
-  toJSON(message: ListResourcesRequest): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListResourcesRequest>, I>>(base?: I): ListResourcesRequest {
     return ListResourcesRequest.fromPartial(base ?? ({} as any));
   },
@@ -1168,22 +928,6 @@ export const ListResourcesResponse: MessageFns<ListResourcesResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListResourcesResponse {
-    return {
-      resources: globalThis.Array.isArray(object?.resources)
-        ? object.resources.map((e: any) => Resource.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ListResourcesResponse): unknown {
-    const obj: any = {};
-    if (message.resources?.length) {
-      obj.resources = message.resources.map((e) => Resource.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListResourcesResponse>, I>>(base?: I): ListResourcesResponse {
@@ -1374,52 +1118,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function toTimestamp(date: Date): Timestamp {
-  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
-  const nanos = (date.getTime() % 1_000) * 1_000_000;
-  return { seconds, nanos };
-}
-
-function fromTimestamp(t: Timestamp): Date {
-  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
-  millis += (t.nanos || 0) / 1_000_000;
-  return new globalThis.Date(millis);
-}
-
-const timestampFractionRegex = /:\d{2}\.\d+/;
-
-function fromJsonTimestamp(o: any): Timestamp {
-  if (o instanceof globalThis.Date) {
-    return toTimestamp(o);
-  } else if (typeof o === "string") {
-    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
-    // so parse the fractional seconds ourselves and give Date only the whole seconds
-    const fraction = timestampFractionRegex.exec(o);
-    if (fraction === null) {
-      return toTimestamp(new globalThis.Date(o));
-    }
-    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
-    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
-    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
-    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
-  } else {
-    return Timestamp.fromJSON(o);
-  }
-}
-
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

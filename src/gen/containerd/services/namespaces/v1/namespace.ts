@@ -134,43 +134,6 @@ export const Namespace: MessageFns<Namespace> = {
     }
   },
 
-  fromJSON(object: any): Namespace {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: Namespace): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Namespace>, I>>(base?: I): Namespace {
     return Namespace.fromPartial(base ?? ({} as any));
   },
@@ -246,24 +209,6 @@ export const Namespace_LabelsEntry: MessageFns<Namespace_LabelsEntry> = {
     }
   },
 
-  fromJSON(object: any): Namespace_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: Namespace_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<Namespace_LabelsEntry>, I>>(base?: I): Namespace_LabelsEntry {
     return Namespace_LabelsEntry.fromPartial(base ?? ({} as any));
   },
@@ -320,18 +265,6 @@ export const GetNamespaceRequest: MessageFns<GetNamespaceRequest> = {
     }
   },
 
-  fromJSON(object: any): GetNamespaceRequest {
-    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
-  },
-
-  toJSON(message: GetNamespaceRequest): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<GetNamespaceRequest>, I>>(base?: I): GetNamespaceRequest {
     return GetNamespaceRequest.fromPartial(base ?? ({} as any));
   },
@@ -385,18 +318,6 @@ export const GetNamespaceResponse: MessageFns<GetNamespaceResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetNamespaceResponse {
-    return { namespace: isSet(object.namespace) ? Namespace.fromJSON(object.namespace) : undefined };
-  },
-
-  toJSON(message: GetNamespaceResponse): unknown {
-    const obj: any = {};
-    if (message.namespace !== undefined) {
-      obj.namespace = Namespace.toJSON(message.namespace);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<GetNamespaceResponse>, I>>(base?: I): GetNamespaceResponse {
@@ -456,18 +377,6 @@ export const ListNamespacesRequest: MessageFns<ListNamespacesRequest> = {
     }
   },
 
-  fromJSON(object: any): ListNamespacesRequest {
-    return { filter: isSet(object.filter) ? globalThis.String(object.filter) : "" };
-  },
-
-  toJSON(message: ListNamespacesRequest): unknown {
-    const obj: any = {};
-    if (message.filter !== "") {
-      obj.filter = message.filter;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListNamespacesRequest>, I>>(base?: I): ListNamespacesRequest {
     return ListNamespacesRequest.fromPartial(base ?? ({} as any));
   },
@@ -521,22 +430,6 @@ export const ListNamespacesResponse: MessageFns<ListNamespacesResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListNamespacesResponse {
-    return {
-      namespaces: globalThis.Array.isArray(object?.namespaces)
-        ? object.namespaces.map((e: any) => Namespace.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ListNamespacesResponse): unknown {
-    const obj: any = {};
-    if (message.namespaces?.length) {
-      obj.namespaces = message.namespaces.map((e) => Namespace.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListNamespacesResponse>, I>>(base?: I): ListNamespacesResponse {
@@ -594,18 +487,6 @@ export const CreateNamespaceRequest: MessageFns<CreateNamespaceRequest> = {
     }
   },
 
-  fromJSON(object: any): CreateNamespaceRequest {
-    return { namespace: isSet(object.namespace) ? Namespace.fromJSON(object.namespace) : undefined };
-  },
-
-  toJSON(message: CreateNamespaceRequest): unknown {
-    const obj: any = {};
-    if (message.namespace !== undefined) {
-      obj.namespace = Namespace.toJSON(message.namespace);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CreateNamespaceRequest>, I>>(base?: I): CreateNamespaceRequest {
     return CreateNamespaceRequest.fromPartial(base ?? ({} as any));
   },
@@ -661,18 +542,6 @@ export const CreateNamespaceResponse: MessageFns<CreateNamespaceResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CreateNamespaceResponse {
-    return { namespace: isSet(object.namespace) ? Namespace.fromJSON(object.namespace) : undefined };
-  },
-
-  toJSON(message: CreateNamespaceResponse): unknown {
-    const obj: any = {};
-    if (message.namespace !== undefined) {
-      obj.namespace = Namespace.toJSON(message.namespace);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CreateNamespaceResponse>, I>>(base?: I): CreateNamespaceResponse {
@@ -743,28 +612,6 @@ export const UpdateNamespaceRequest: MessageFns<UpdateNamespaceRequest> = {
     }
   },
 
-  fromJSON(object: any): UpdateNamespaceRequest {
-    return {
-      namespace: isSet(object.namespace) ? Namespace.fromJSON(object.namespace) : undefined,
-      updateMask: isSet(object.updateMask)
-        ? FieldMask.unwrap(FieldMask.fromJSON(object.updateMask))
-        : isSet(object.update_mask)
-        ? FieldMask.unwrap(FieldMask.fromJSON(object.update_mask))
-        : undefined,
-    };
-  },
-
-  toJSON(message: UpdateNamespaceRequest): unknown {
-    const obj: any = {};
-    if (message.namespace !== undefined) {
-      obj.namespace = Namespace.toJSON(message.namespace);
-    }
-    if (message.updateMask !== undefined) {
-      obj.updateMask = FieldMask.toJSON(FieldMask.wrap(message.updateMask));
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<UpdateNamespaceRequest>, I>>(base?: I): UpdateNamespaceRequest {
     return UpdateNamespaceRequest.fromPartial(base ?? ({} as any));
   },
@@ -823,18 +670,6 @@ export const UpdateNamespaceResponse: MessageFns<UpdateNamespaceResponse> = {
     }
   },
 
-  fromJSON(object: any): UpdateNamespaceResponse {
-    return { namespace: isSet(object.namespace) ? Namespace.fromJSON(object.namespace) : undefined };
-  },
-
-  toJSON(message: UpdateNamespaceResponse): unknown {
-    const obj: any = {};
-    if (message.namespace !== undefined) {
-      obj.namespace = Namespace.toJSON(message.namespace);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<UpdateNamespaceResponse>, I>>(base?: I): UpdateNamespaceResponse {
     return UpdateNamespaceResponse.fromPartial(base ?? ({} as any));
   },
@@ -890,18 +725,6 @@ export const DeleteNamespaceRequest: MessageFns<DeleteNamespaceRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): DeleteNamespaceRequest {
-    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
-  },
-
-  toJSON(message: DeleteNamespaceRequest): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<DeleteNamespaceRequest>, I>>(base?: I): DeleteNamespaceRequest {
@@ -1079,19 +902,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -323,60 +323,6 @@ export const CreateTaskRequest: MessageFns<CreateTaskRequest> = {
     }
   },
 
-  fromJSON(object: any): CreateTaskRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      rootfs: globalThis.Array.isArray(object?.rootfs) ? object.rootfs.map((e: any) => Mount.fromJSON(e)) : [],
-      stdin: isSet(object.stdin) ? globalThis.String(object.stdin) : "",
-      stdout: isSet(object.stdout) ? globalThis.String(object.stdout) : "",
-      stderr: isSet(object.stderr) ? globalThis.String(object.stderr) : "",
-      terminal: isSet(object.terminal) ? globalThis.Boolean(object.terminal) : false,
-      checkpoint: isSet(object.checkpoint) ? Descriptor.fromJSON(object.checkpoint) : undefined,
-      options: isSet(object.options) ? Any.fromJSON(object.options) : undefined,
-      runtimePath: isSet(object.runtimePath)
-        ? globalThis.String(object.runtimePath)
-        : isSet(object.runtime_path)
-        ? globalThis.String(object.runtime_path)
-        : "",
-    };
-  },
-
-  toJSON(message: CreateTaskRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.rootfs?.length) {
-      obj.rootfs = message.rootfs.map((e) => Mount.toJSON(e));
-    }
-    if (message.stdin !== "") {
-      obj.stdin = message.stdin;
-    }
-    if (message.stdout !== "") {
-      obj.stdout = message.stdout;
-    }
-    if (message.stderr !== "") {
-      obj.stderr = message.stderr;
-    }
-    if (message.terminal !== false) {
-      obj.terminal = message.terminal;
-    }
-    if (message.checkpoint !== undefined) {
-      obj.checkpoint = Descriptor.toJSON(message.checkpoint);
-    }
-    if (message.options !== undefined) {
-      obj.options = Any.toJSON(message.options);
-    }
-    if (message.runtimePath !== "") {
-      obj.runtimePath = message.runtimePath;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CreateTaskRequest>, I>>(base?: I): CreateTaskRequest {
     return CreateTaskRequest.fromPartial(base ?? ({} as any));
   },
@@ -455,28 +401,6 @@ export const CreateTaskResponse: MessageFns<CreateTaskResponse> = {
     }
   },
 
-  fromJSON(object: any): CreateTaskResponse {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
-    };
-  },
-
-  toJSON(message: CreateTaskResponse): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.pid !== 0) {
-      obj.pid = Math.round(message.pid);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CreateTaskResponse>, I>>(base?: I): CreateTaskResponse {
     return CreateTaskResponse.fromPartial(base ?? ({} as any));
   },
@@ -544,32 +468,6 @@ export const StartRequest: MessageFns<StartRequest> = {
     }
   },
 
-  fromJSON(object: any): StartRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-    };
-  },
-
-  toJSON(message: StartRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StartRequest>, I>>(base?: I): StartRequest {
     return StartRequest.fromPartial(base ?? ({} as any));
   },
@@ -626,18 +524,6 @@ export const StartResponse: MessageFns<StartResponse> = {
     }
   },
 
-  fromJSON(object: any): StartResponse {
-    return { pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0 };
-  },
-
-  toJSON(message: StartResponse): unknown {
-    const obj: any = {};
-    if (message.pid !== 0) {
-      obj.pid = Math.round(message.pid);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<StartResponse>, I>>(base?: I): StartResponse {
     return StartResponse.fromPartial(base ?? ({} as any));
   },
@@ -691,24 +577,6 @@ export const DeleteTaskRequest: MessageFns<DeleteTaskRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): DeleteTaskRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: DeleteTaskRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<DeleteTaskRequest>, I>>(base?: I): DeleteTaskRequest {
@@ -799,40 +667,6 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
     }
   },
 
-  fromJSON(object: any): DeleteResponse {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
-      exitStatus: isSet(object.exitStatus)
-        ? globalThis.Number(object.exitStatus)
-        : isSet(object.exit_status)
-        ? globalThis.Number(object.exit_status)
-        : 0,
-      exitedAt: isSet(object.exitedAt)
-        ? fromJsonTimestamp(object.exitedAt)
-        : isSet(object.exited_at)
-        ? fromJsonTimestamp(object.exited_at)
-        : undefined,
-    };
-  },
-
-  toJSON(message: DeleteResponse): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.pid !== 0) {
-      obj.pid = Math.round(message.pid);
-    }
-    if (message.exitStatus !== 0) {
-      obj.exitStatus = Math.round(message.exitStatus);
-    }
-    if (message.exitedAt !== undefined) {
-      obj.exitedAt = fromTimestamp(message.exitedAt).toISOString();
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<DeleteResponse>, I>>(base?: I): DeleteResponse {
     return DeleteResponse.fromPartial(base ?? ({} as any));
   },
@@ -904,32 +738,6 @@ export const DeleteProcessRequest: MessageFns<DeleteProcessRequest> = {
     }
   },
 
-  fromJSON(object: any): DeleteProcessRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-    };
-  },
-
-  toJSON(message: DeleteProcessRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<DeleteProcessRequest>, I>>(base?: I): DeleteProcessRequest {
     return DeleteProcessRequest.fromPartial(base ?? ({} as any));
   },
@@ -997,32 +805,6 @@ export const GetRequest: MessageFns<GetRequest> = {
     }
   },
 
-  fromJSON(object: any): GetRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-    };
-  },
-
-  toJSON(message: GetRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<GetRequest>, I>>(base?: I): GetRequest {
     return GetRequest.fromPartial(base ?? ({} as any));
   },
@@ -1077,18 +859,6 @@ export const GetResponse: MessageFns<GetResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetResponse {
-    return { process: isSet(object.process) ? Process.fromJSON(object.process) : undefined };
-  },
-
-  toJSON(message: GetResponse): unknown {
-    const obj: any = {};
-    if (message.process !== undefined) {
-      obj.process = Process.toJSON(message.process);
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<GetResponse>, I>>(base?: I): GetResponse {
@@ -1148,18 +918,6 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
     }
   },
 
-  fromJSON(object: any): ListTasksRequest {
-    return { filter: isSet(object.filter) ? globalThis.String(object.filter) : "" };
-  },
-
-  toJSON(message: ListTasksRequest): unknown {
-    const obj: any = {};
-    if (message.filter !== "") {
-      obj.filter = message.filter;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListTasksRequest>, I>>(base?: I): ListTasksRequest {
     return ListTasksRequest.fromPartial(base ?? ({} as any));
   },
@@ -1213,18 +971,6 @@ export const ListTasksResponse: MessageFns<ListTasksResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListTasksResponse {
-    return { tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => Process.fromJSON(e)) : [] };
-  },
-
-  toJSON(message: ListTasksResponse): unknown {
-    const obj: any = {};
-    if (message.tasks?.length) {
-      obj.tasks = message.tasks.map((e) => Process.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListTasksResponse>, I>>(base?: I): ListTasksResponse {
@@ -1313,40 +1059,6 @@ export const KillRequest: MessageFns<KillRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): KillRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-      signal: isSet(object.signal) ? globalThis.Number(object.signal) : 0,
-      all: isSet(object.all) ? globalThis.Boolean(object.all) : false,
-    };
-  },
-
-  toJSON(message: KillRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    if (message.signal !== 0) {
-      obj.signal = Math.round(message.signal);
-    }
-    if (message.all !== false) {
-      obj.all = message.all;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<KillRequest>, I>>(base?: I): KillRequest {
@@ -1473,52 +1185,6 @@ export const ExecProcessRequest: MessageFns<ExecProcessRequest> = {
     }
   },
 
-  fromJSON(object: any): ExecProcessRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      stdin: isSet(object.stdin) ? globalThis.String(object.stdin) : "",
-      stdout: isSet(object.stdout) ? globalThis.String(object.stdout) : "",
-      stderr: isSet(object.stderr) ? globalThis.String(object.stderr) : "",
-      terminal: isSet(object.terminal) ? globalThis.Boolean(object.terminal) : false,
-      spec: isSet(object.spec) ? Any.fromJSON(object.spec) : undefined,
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ExecProcessRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.stdin !== "") {
-      obj.stdin = message.stdin;
-    }
-    if (message.stdout !== "") {
-      obj.stdout = message.stdout;
-    }
-    if (message.stderr !== "") {
-      obj.stderr = message.stderr;
-    }
-    if (message.terminal !== false) {
-      obj.terminal = message.terminal;
-    }
-    if (message.spec !== undefined) {
-      obj.spec = Any.toJSON(message.spec);
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ExecProcessRequest>, I>>(base?: I): ExecProcessRequest {
     return ExecProcessRequest.fromPartial(base ?? ({} as any));
   },
@@ -1567,15 +1233,6 @@ export const ExecProcessResponse: MessageFns<ExecProcessResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): ExecProcessResponse {
-    return {};
-  },
-
-  toJSON(_: ExecProcessResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ExecProcessResponse>, I>>(base?: I): ExecProcessResponse {
@@ -1665,40 +1322,6 @@ export const ResizePtyRequest: MessageFns<ResizePtyRequest> = {
     }
   },
 
-  fromJSON(object: any): ResizePtyRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-      width: isSet(object.width) ? globalThis.Number(object.width) : 0,
-      height: isSet(object.height) ? globalThis.Number(object.height) : 0,
-    };
-  },
-
-  toJSON(message: ResizePtyRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    if (message.width !== 0) {
-      obj.width = Math.round(message.width);
-    }
-    if (message.height !== 0) {
-      obj.height = Math.round(message.height);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ResizePtyRequest>, I>>(base?: I): ResizePtyRequest {
     return ResizePtyRequest.fromPartial(base ?? ({} as any));
   },
@@ -1779,36 +1402,6 @@ export const CloseIORequest: MessageFns<CloseIORequest> = {
     }
   },
 
-  fromJSON(object: any): CloseIORequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-      stdin: isSet(object.stdin) ? globalThis.Boolean(object.stdin) : false,
-    };
-  },
-
-  toJSON(message: CloseIORequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    if (message.stdin !== false) {
-      obj.stdin = message.stdin;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CloseIORequest>, I>>(base?: I): CloseIORequest {
     return CloseIORequest.fromPartial(base ?? ({} as any));
   },
@@ -1866,24 +1459,6 @@ export const PauseTaskRequest: MessageFns<PauseTaskRequest> = {
     }
   },
 
-  fromJSON(object: any): PauseTaskRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: PauseTaskRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<PauseTaskRequest>, I>>(base?: I): PauseTaskRequest {
     return PauseTaskRequest.fromPartial(base ?? ({} as any));
   },
@@ -1937,24 +1512,6 @@ export const ResumeTaskRequest: MessageFns<ResumeTaskRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ResumeTaskRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ResumeTaskRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ResumeTaskRequest>, I>>(base?: I): ResumeTaskRequest {
@@ -2012,24 +1569,6 @@ export const ListPidsRequest: MessageFns<ListPidsRequest> = {
     }
   },
 
-  fromJSON(object: any): ListPidsRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ListPidsRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<ListPidsRequest>, I>>(base?: I): ListPidsRequest {
     return ListPidsRequest.fromPartial(base ?? ({} as any));
   },
@@ -2083,22 +1622,6 @@ export const ListPidsResponse: MessageFns<ListPidsResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListPidsResponse {
-    return {
-      processes: globalThis.Array.isArray(object?.processes)
-        ? object.processes.map((e: any) => ProcessInfo.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ListPidsResponse): unknown {
-    const obj: any = {};
-    if (message.processes?.length) {
-      obj.processes = message.processes.map((e) => ProcessInfo.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<ListPidsResponse>, I>>(base?: I): ListPidsResponse {
@@ -2178,36 +1701,6 @@ export const CheckpointTaskRequest: MessageFns<CheckpointTaskRequest> = {
     }
   },
 
-  fromJSON(object: any): CheckpointTaskRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      parentCheckpoint: isSet(object.parentCheckpoint)
-        ? globalThis.String(object.parentCheckpoint)
-        : isSet(object.parent_checkpoint)
-        ? globalThis.String(object.parent_checkpoint)
-        : "",
-      options: isSet(object.options) ? Any.fromJSON(object.options) : undefined,
-    };
-  },
-
-  toJSON(message: CheckpointTaskRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.parentCheckpoint !== "") {
-      obj.parentCheckpoint = message.parentCheckpoint;
-    }
-    if (message.options !== undefined) {
-      obj.options = Any.toJSON(message.options);
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<CheckpointTaskRequest>, I>>(base?: I): CheckpointTaskRequest {
     return CheckpointTaskRequest.fromPartial(base ?? ({} as any));
   },
@@ -2265,22 +1758,6 @@ export const CheckpointTaskResponse: MessageFns<CheckpointTaskResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CheckpointTaskResponse {
-    return {
-      descriptors: globalThis.Array.isArray(object?.descriptors)
-        ? object.descriptors.map((e: any) => Descriptor.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: CheckpointTaskResponse): unknown {
-    const obj: any = {};
-    if (message.descriptors?.length) {
-      obj.descriptors = message.descriptors.map((e) => Descriptor.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<CheckpointTaskResponse>, I>>(base?: I): CheckpointTaskResponse {
@@ -2363,51 +1840,6 @@ export const UpdateTaskRequest: MessageFns<UpdateTaskRequest> = {
     }
   },
 
-  fromJSON(object: any): UpdateTaskRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      resources: isSet(object.resources) ? Any.fromJSON(object.resources) : undefined,
-      annotations: isObject(object.annotations)
-        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: UpdateTaskRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.resources !== undefined) {
-      obj.resources = Any.toJSON(message.resources);
-    }
-    if (message.annotations) {
-      const entries = globalThis.Object.entries(message.annotations) as [string, string][];
-      if (entries.length > 0) {
-        obj.annotations = {};
-        entries.forEach(([k, v]) => {
-          obj.annotations[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<UpdateTaskRequest>, I>>(base?: I): UpdateTaskRequest {
     return UpdateTaskRequest.fromPartial(base ?? ({} as any));
   },
@@ -2486,24 +1918,6 @@ export const UpdateTaskRequest_AnnotationsEntry: MessageFns<UpdateTaskRequest_An
     }
   },
 
-  fromJSON(object: any): UpdateTaskRequest_AnnotationsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: UpdateTaskRequest_AnnotationsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<UpdateTaskRequest_AnnotationsEntry>, I>>(
     base?: I,
   ): UpdateTaskRequest_AnnotationsEntry {
@@ -2564,20 +1978,6 @@ export const MetricsRequest: MessageFns<MetricsRequest> = {
     }
   },
 
-  fromJSON(object: any): MetricsRequest {
-    return {
-      filters: globalThis.Array.isArray(object?.filters) ? object.filters.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: MetricsRequest): unknown {
-    const obj: any = {};
-    if (message.filters?.length) {
-      obj.filters = message.filters;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<MetricsRequest>, I>>(base?: I): MetricsRequest {
     return MetricsRequest.fromPartial(base ?? ({} as any));
   },
@@ -2631,20 +2031,6 @@ export const MetricsResponse: MessageFns<MetricsResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): MetricsResponse {
-    return {
-      metrics: globalThis.Array.isArray(object?.metrics) ? object.metrics.map((e: any) => Metric.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: MetricsResponse): unknown {
-    const obj: any = {};
-    if (message.metrics?.length) {
-      obj.metrics = message.metrics.map((e) => Metric.toJSON(e));
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<MetricsResponse>, I>>(base?: I): MetricsResponse {
@@ -2713,32 +2099,6 @@ export const WaitRequest: MessageFns<WaitRequest> = {
     }
   },
 
-  fromJSON(object: any): WaitRequest {
-    return {
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : "",
-      execId: isSet(object.execId)
-        ? globalThis.String(object.execId)
-        : isSet(object.exec_id)
-        ? globalThis.String(object.exec_id)
-        : "",
-    };
-  },
-
-  toJSON(message: WaitRequest): unknown {
-    const obj: any = {};
-    if (message.containerId !== "") {
-      obj.containerId = message.containerId;
-    }
-    if (message.execId !== "") {
-      obj.execId = message.execId;
-    }
-    return obj;
-  },
-
   create<I extends Exact<DeepPartial<WaitRequest>, I>>(base?: I): WaitRequest {
     return WaitRequest.fromPartial(base ?? ({} as any));
   },
@@ -2804,32 +2164,6 @@ export const WaitResponse: MessageFns<WaitResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): WaitResponse {
-    return {
-      exitStatus: isSet(object.exitStatus)
-        ? globalThis.Number(object.exitStatus)
-        : isSet(object.exit_status)
-        ? globalThis.Number(object.exit_status)
-        : 0,
-      exitedAt: isSet(object.exitedAt)
-        ? fromJsonTimestamp(object.exitedAt)
-        : isSet(object.exited_at)
-        ? fromJsonTimestamp(object.exited_at)
-        : undefined,
-    };
-  },
-
-  toJSON(message: WaitResponse): unknown {
-    const obj: any = {};
-    if (message.exitStatus !== 0) {
-      obj.exitStatus = Math.round(message.exitStatus);
-    }
-    if (message.exitedAt !== undefined) {
-      obj.exitedAt = fromTimestamp(message.exitedAt).toISOString();
-    }
-    return obj;
   },
 
   create<I extends Exact<DeepPartial<WaitResponse>, I>>(base?: I): WaitResponse {
@@ -3280,52 +2614,9 @@ type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
-function toTimestamp(date: Date): Timestamp {
-  const seconds = BigInt(Math.trunc(date.getTime() / 1_000));
-  const nanos = (date.getTime() % 1_000) * 1_000_000;
-  return { seconds, nanos };
-}
-
-function fromTimestamp(t: Timestamp): Date {
-  let millis = (globalThis.Number(t.seconds.toString()) || 0) * 1_000;
-  millis += (t.nanos || 0) / 1_000_000;
-  return new globalThis.Date(millis);
-}
-
-const timestampFractionRegex = /:\d{2}\.\d+/;
-
-function fromJsonTimestamp(o: any): Timestamp {
-  if (o instanceof globalThis.Date) {
-    return toTimestamp(o);
-  } else if (typeof o === "string") {
-    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
-    // so parse the fractional seconds ourselves and give Date only the whole seconds
-    const fraction = timestampFractionRegex.exec(o);
-    if (fraction === null) {
-      return toTimestamp(new globalThis.Date(o));
-    }
-    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
-    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
-    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
-    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
-  } else {
-    return Timestamp.fromJSON(o);
-  }
-}
-
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
   fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }
