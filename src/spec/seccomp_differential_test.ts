@@ -245,6 +245,26 @@ Deno.test("seccomp conversion wasm == ts: moby's default profile on every arch, 
   }
 });
 
+Deno.test("seccomp conversion wasm == ts: a -0 (an index, a value, an errno) converts as 0 on both sides", () => {
+  // Found by the property below (CI, seed 1954768484): the reference passed -0 through, WASM reads 0.
+  const t: SeccompTarget = { arch: "amd64", kernel: "6.1.0-18-amd64", capabilities: [] };
+  const arg = { index: -0, value: -0, valueTwo: -0, op: "SCMP_CMP_NE" };
+  const p = {
+    defaultAction: "SCMP_ACT_ERRNO",
+    defaultErrnoRet: -0,
+    syscalls: [
+      { names: ["read"], action: "SCMP_ACT_KILL", args: [arg] },
+      { names: ["write"], action: "SCMP_ACT_ERRNO", errnoRet: -0 },
+    ],
+  };
+  const r = sameConversion(p, t);
+  assert("ok" in r && r.ok, JSON.stringify(r));
+  const [read, write] = r.ok.syscalls!;
+  assert(Object.is(read.args![0].index, 0) && Object.is(read.args![0].value, 0), JSON.stringify(read));
+  assert(Object.is(read.args![0].valueTwo, 0) && Object.is(write.errnoRet, 0), JSON.stringify(write));
+  assert(Object.is(r.ok.defaultErrnoRet, 0), JSON.stringify(r.ok));
+});
+
 Deno.test("seccomp conversion wasm == ts: generated profiles (valid and malformed), 10 000 cases", () => {
   let converted = 0;
   let rules = 0;

@@ -35,6 +35,11 @@ function stringList(v: unknown, path: string): string[] {
   return v as string[];
 }
 
+/** A whole number as the profile's JSON means it: -0 (which JSON cannot hold, but a caller's object can) is 0. */
+function whole<T extends number | bigint>(x: T): T {
+  return (typeof x === "number" ? x + 0 : x) as T;
+}
+
 function errnoValue(v: unknown, path: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 4095) {
@@ -43,7 +48,7 @@ function errnoValue(v: unknown, path: string): number | undefined {
       `${JSON.stringify(v)} is not an errno (a whole number from 0 to 4095)`,
     );
   }
-  return v;
+  return whole(v);
 }
 
 function checkFilter(v: unknown, path: string): SeccompFilter | undefined {
@@ -94,8 +99,8 @@ function checkArgs(v: unknown, path: string): OciSeccompArg[] {
         `${JSON.stringify(a.op)} is not one of ${SECCOMP_OPS.join(", ")}`,
       );
     }
-    const out: OciSeccompArg = { index, value: value as number | bigint, op: a.op };
-    if (a.valueTwo !== undefined) out.valueTwo = valueTwo as number | bigint;
+    const out: OciSeccompArg = { index: whole(index), value: whole(value as number | bigint), op: a.op };
+    if (a.valueTwo !== undefined) out.valueTwo = whole(valueTwo as number | bigint);
     return out;
   });
 }
