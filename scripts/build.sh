@@ -88,9 +88,8 @@ else
   mkdir -p bin/runtime
   ln -sfn "$deno" bin/runtime/deno
   sandbox launcher scripts/launcher.sh >bin/containerd-driver.$$
-  # The chunks first, the entry last: a plugin started meanwhile finds the chunks its entry names.
-  for f in shared driver ''; do
-    js=containerd-driver${f:+.$f}.js
+  # The chunks first, the entry last (the order of CDRV_BUNDLE_FILES).
+  for js in "${CDRV_BUNDLE_FILES[@]}"; do
     cp "dist/$js" "bin/$js.$$"
     mv -f "bin/$js.$$" "bin/$js"
   done

@@ -13,9 +13,7 @@ source "$(dirname "$0")/lib/common.sh"
 cd "$CDRV_ROOT"
 
 deno="$CDRV_BIN/deno"
-# The bundle: its entry and the two chunks it imports (build.sh).
-BUNDLE_FILES=(containerd-driver.shared.js containerd-driver.driver.js containerd-driver.js)
-for f in "${BUNDLE_FILES[@]}"; do
+for f in "${CDRV_BUNDLE_FILES[@]}"; do
   [ -f "bin/$f" ] || { echo "release.sh: bin/$f is missing; run ./scripts/build.sh --release" >&2; exit 1; }
 done
 head -1 bin/containerd-driver | grep -q '^#!/bin/sh' ||
@@ -58,7 +56,7 @@ licences() {
   mkdir -p "$dest"
   cp LICENSE "$dest/containerd-driver.LICENSE" || { cdrv_log "release: the repo's LICENSE is missing"; return 1; }
   cp "$CDRV_CACHE/deno/node_modules/deno/LICENSE" "$dest/deno.LICENSE"
-  grep -oh 'npm:\(@[a-z0-9._-]*/\)\?[a-z0-9._-]*/[0-9][^/]*/' "${BUNDLE_FILES[@]/#/bin/}" | sort -u |
+  grep -oh 'npm:\(@[a-z0-9._-]*/\)\?[a-z0-9._-]*/[0-9][^/]*/' "${CDRV_BUNDLE_FILES[@]/#/bin/}" | sort -u |
     while read -r ref; do
       ref=${ref#npm:}
       ref=${ref%/}
@@ -85,7 +83,7 @@ tree() {
   rt=$(runtime_dir "$npmarch") || return 1
   mkdir -p "$dest/runtime" "$dest/plugin"
   install -m 0755 bin/containerd-driver "$dest/containerd-driver"
-  for f in "${BUNDLE_FILES[@]}"; do install -m 0644 "bin/$f" "$dest/$f"; done
+  for f in "${CDRV_BUNDLE_FILES[@]}"; do install -m 0644 "bin/$f" "$dest/$f"; done
   install -m 0755 "$rt/deno" "$dest/runtime/deno"
   {
     echo "npm package: @deno/linux-$npmarch-glibc@$DENO_VERSION"

@@ -18,6 +18,9 @@ BUF_VERSION=1.74.0
 TS_PROTO_VERSION=2.18.0
 ASC_VERSION=0.28.20
 PLAYWRIGHT_VERSION=1.65.1
+# The bundle build's three files (build.sh makes them, release.sh ships them): the two chunks, then the
+# entry that imports them — the order to put them in place, so a starting plugin finds what its entry names.
+CDRV_BUNDLE_FILES=(containerd-driver.shared.js containerd-driver.driver.js containerd-driver.js)
 export DENO_DIR=${DENO_DIR:-$CDRV_CACHE/deno_dir}
 export DENO_NO_UPDATE_CHECK=1
 # Go lives in /usr/local/go on these machines; CI may not have it on PATH.

@@ -116,8 +116,9 @@ async function replaceFiles(op: string, newVersion: string): Promise<void> {
     "containerd-driver.shared.js",
     "containerd-driver.driver.js",
     "containerd-driver.js",
+    "containerd-driver",
   ];
-  for (const f of [...files, "containerd-driver"]) {
+  for (const f of files) {
     if (f.endsWith(".js")) {
       const text = await Deno.readTextFile(`${op}/${f}`);
       if (text.includes(literal)) marked++;
