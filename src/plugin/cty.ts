@@ -117,7 +117,8 @@ extensionCodec.register({
 });
 
 const encoder = new Encoder({ useBigInt64: true, extensionCodec });
-const utf8 = new TextDecoder();
+/** Strict: bytes that are not UTF-8 throw instead of becoming U+FFFD; a leading BOM is kept as text. */
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
 /** A refinement payload is empty, a single byte, or starts with a msgpack map header (≤ 1 KiB). */
@@ -213,7 +214,10 @@ function describe(raw: unknown): string {
     default:
       return `a ${typeof raw}`;
   }
-  if (raw instanceof Uint8Array) return `binary data (${plural(raw.length, "byte")})`;
+  if (raw instanceof Uint8Array) {
+    const text = textOf(raw);
+    return text === undefined ? `bytes that are not UTF-8 (${plural(raw.length, "byte")})` : describe(text);
+  }
   if (raw instanceof ExtData) {
     const size = typeof raw.data === "function" ? 0 : raw.data.length;
     return `msgpack extension type ${raw.type} (${plural(size, "byte")})`;
@@ -252,6 +256,41 @@ function expected(type: CtyType): string {
 
 // ---------------------------------------------------------------------------------------------------
 // Small helpers
+
+/**
+ * The text of a msgpack str (read raw, see readMsgpack) or bin, which cty also reads as a string;
+ * `undefined` when the bytes are not UTF-8.
+ */
+function textOf(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** {@link textOf}, or an error at `path` that says the value is not text. */
+function textAt(bytes: Uint8Array, path: Path): string {
+  const text = textOf(bytes);
+  if (text === undefined) throw fail(path, `got ${describe(bytes)}, expected UTF-8 text`);
+  return text;
+}
+
+/**
+ * Map keys, strictly: `@msgpack/msgpack`'s own key decoding reads past a key whose last character is
+ * cut short and caches the result by the key's bytes, so a malformed key decoded differently depending
+ * on what came after it and on earlier payloads (found by tests/fault/fuzz_test.ts).
+ */
+const keyDecoder = {
+  canBeCached: () => true,
+  decode(bytes: Uint8Array, offset: number, length: number): string {
+    const text = textOf(bytes.subarray(offset, offset + length));
+    if (text !== undefined) return text;
+    throw new CtyDecodeError(
+      `not valid cty msgpack: a map key is not UTF-8 (${plural(length, "byte")})`,
+    );
+  },
+};
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
@@ -390,6 +429,11 @@ function readMsgpack(bytes: Uint8Array): unknown {
   const decoder = new Decoder({
     useBigInt64: true,
     extensionCodec,
+    // Strings arrive as bytes and are decoded strictly where a value is read (textAt): the library's
+    // own decoding of short strings turns bytes that are not UTF-8 into other characters, reading past
+    // the string's end when its last character is cut short.
+    rawStrings: true,
+    keyDecoder,
     // Every element takes at least one byte: refuse lengths the input cannot hold before allocating.
     maxArrayLength: bytes.length,
     maxMapLength: bytes.length,
@@ -419,8 +463,7 @@ function fromRaw(raw: unknown, type: CtyType, path: Path, depth: number): CtyVal
   if (raw === null) return null;
   switch (type) {
     case "string":
-      if (typeof raw === "string") return raw.normalize("NFC");
-      if (raw instanceof Uint8Array) return utf8.decode(raw).normalize("NFC"); // cty reads bin as a string too
+      if (raw instanceof Uint8Array) return textAt(raw, path).normalize("NFC"); // str, or bin as cty reads it
       throw mismatch(path, raw, type);
     case "number":
       return fromNumber(raw, path);
@@ -469,8 +512,8 @@ function fromNumber(raw: unknown, path: Path): number | bigint {
     return raw === 0 ? 0 : raw;
   }
   if (typeof raw === "bigint") return toSafeNumber(raw);
-  const text = typeof raw === "string" ? raw : raw instanceof Uint8Array ? utf8.decode(raw) : undefined;
-  if (text === undefined) throw mismatch(path, raw, "number");
+  if (!(raw instanceof Uint8Array)) throw mismatch(path, raw, "number");
+  const text = textAt(raw, path);
   const n = parseDecimal(text);
   if (n === "invalid") throw mismatch(path, raw, "number");
   if (n === "too large") {
@@ -519,8 +562,7 @@ function fromDynamic(raw: unknown, path: Path, depth: number): CtyValue {
   if (!Array.isArray(raw) || raw.length !== 2) throw mismatch(path, raw, "dynamic");
   const [typeRaw, valueRaw] = raw;
   let text: string;
-  if (typeof typeRaw === "string") text = typeRaw;
-  else if (typeRaw instanceof Uint8Array) text = utf8.decode(typeRaw);
+  if (typeRaw instanceof Uint8Array) text = textAt(typeRaw, path);
   else throw fail(path, `got ${describe(typeRaw)} as the type of a dynamic value, expected type JSON`);
   let json: unknown;
   try {
