@@ -767,10 +767,13 @@ Deno.test("property: a map key decodes as its bytes do as a string, whatever fol
           `not valid cty msgpack: a map key is not UTF-8 (${key.length} byte${key.length === 1 ? "" : "s"})`,
         );
       } else {
-        assertEquals(Object.keys(decodeCty(map, { map: "number" }) as object), [text]);
+        // String values are NFC-normalized as cty does; keys are not (nor are they in cty).
+        const keys = Object.keys(decodeCty(map, { map: "number" }) as object);
+        assertEquals(keys.map((k) => k.normalize("NFC")), [text]);
       }
     }),
-    { numRuns: 2000 },
+    // U+0340, which NFC turns into U+0300 (found by this property)
+    { numRuns: 2000, examples: [[new Uint8Array([0xcd, 0x80]), 0]] },
   );
 });
 
