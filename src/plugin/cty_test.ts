@@ -745,6 +745,29 @@ Deno.test("property: random bytes never throw anything but CtyDecodeError", () =
   );
 });
 
+Deno.test("property: a string decodes as a strict UTF-8 decoder reads its bytes, NFC-normalized", () => {
+  const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  const bytes = fc.oneof(
+    fc.uint8Array({ maxLength: 40 }),
+    fc.uint8Array({ maxLength: 40, max: 0x7f }),
+    fc.string({ unit: "binary", maxLength: 20 }).map((s) => new TextEncoder().encode(s)),
+  );
+  fc.assert(
+    fc.property(bytes, (raw) => {
+      let want: string | undefined;
+      try {
+        want = strict.decode(raw).normalize("NFC");
+      } catch {
+        want = undefined;
+      }
+      const doc = new Uint8Array([0xd9, raw.length, ...raw]);
+      if (want === undefined) assertDecodeError(doc, "string");
+      else assertEquals(decodeCty(doc, "string"), want);
+    }),
+    { numRuns: 3000 },
+  );
+});
+
 Deno.test("property: a map key decodes as its bytes do as a string, whatever follows it", () => {
   // Short keys (the library cached keys of up to 16 bytes) ending in cut-short or stray bytes.
   const keyBytes = fc.tuple(
