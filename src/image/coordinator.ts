@@ -181,8 +181,12 @@ export class ImageCoordinator {
       mine.clear();
       if (opts.onProgress) pull.listeners.delete(opts.onProgress);
       pull.waiters--;
-      // Nobody waits any more (all gave up): stop the pull, which cleans up after itself.
-      if (pull.waiters === 0 && e.pull === pull) pull.controller.abort(new Error("no waiter left"));
+      // Nobody waits any more (all gave up): stop the pull, which cleans up after itself, and wait for that
+      // (bounded), so that a failed start returns with nothing of its pull left in containerd.
+      if (pull.waiters === 0 && e.pull === pull) {
+        pull.controller.abort(new Error("no waiter left"));
+        await settledWithin(pull.promise, CLEANUP_WAIT_MS);
+      }
     }
   }
 
@@ -296,6 +300,19 @@ export class ImageCoordinator {
       e.gcTimer = undefined;
       e.pull?.controller.abort(new Error("coordinator closed"));
     }
+  }
+}
+
+/** How long the last caller to give up on a pull waits for its cleanup (containerd calls, a synchronous GC). */
+const CLEANUP_WAIT_MS = 15_000;
+
+/** Waits until `p` settles (either way) or `ms` pass. */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([p.then(() => {}, () => {}), new Promise<void>((r) => timer = setTimeout(r, ms))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -8,6 +8,8 @@ import { ImageCoordinator, PullError } from "../../src/image/coordinator.ts";
 import { assert, assertEquals, assertRejects } from "../harness/assert.ts";
 import { waitFor } from "../harness/services.ts";
 import {
+  assertNothingLeft,
+  badProxy,
   ctrRunEcho,
   manifestInfo,
   memoryLogger,
@@ -188,4 +190,31 @@ Deno.test("coordinator: an invalid reference is a PullError of kind invalid", as
     assertEquals(e.kind, "invalid");
     c.close();
   });
+});
+
+Deno.test("coordinator: a caller's image_pull_timeout returns only after the pull it gave up cleaned up", async () => {
+  // The first layer downloads and is unpacked (a committed snapshot under the pull's lease); the second
+  // stalls. When the only waiter's timeout fires, acquire must not return while the lease, the blobs and
+  // the snapshot are still there: a failed StartTask leaves nothing (CI once saw the snapshot left).
+  const layers = (await manifestInfo(T.plain, "cdrv/redis", "1")).json.layers!;
+  const proxy = badProxy(T.plain, "stall", layers[1].digest);
+  try {
+    await withNamespace(async (conn) => {
+      const c = coordinator(conn);
+      try {
+        for (const timeoutMs of [1500, 2500]) {
+          const e = await assertRejects(
+            () => c.acquire(`${proxy.addr}/cdrv/redis:1`, "t", { timeoutMs }),
+            PullError,
+          ) as PullError;
+          assertEquals(e.kind, "timeout", e.message);
+          await assertNothingLeft(conn);
+        }
+      } finally {
+        c.close();
+      }
+    });
+  } finally {
+    await proxy.close();
+  }
 });
