@@ -11,6 +11,7 @@
  * @module
  */
 import { compactHeapSoon } from "./heap.ts";
+import { sleep } from "../util/sleep.ts";
 import type { Containerd } from "../containerd/connection.ts";
 import { deleteImage, getImage } from "../containerd/images.ts";
 import type { Logger } from "../log/hclog.ts";
@@ -185,7 +186,9 @@ export class ImageCoordinator {
       // (bounded), so that a failed start returns with nothing of its pull left in containerd.
       if (pull.waiters === 0 && e.pull === pull) {
         pull.controller.abort(new Error("no waiter left"));
-        await settledWithin(pull.promise, CLEANUP_WAIT_MS);
+        const settled = new AbortController();
+        await Promise.race([Promise.allSettled([pull.promise]), sleep(CLEANUP_WAIT_MS, settled.signal)]);
+        settled.abort(); // stops the sleep's timer
       }
     }
   }
@@ -305,16 +308,6 @@ export class ImageCoordinator {
 
 /** How long the last caller to give up on a pull waits for its cleanup (containerd calls, a synchronous GC). */
 const CLEANUP_WAIT_MS = 15_000;
-
-/** Waits until `p` settles (either way) or `ms` pass. */
-async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([p.then(() => {}, () => {}), new Promise<void>((r) => timer = setTimeout(r, ms))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * One caller's own limits on a shared pull: its image_pull_timeout and its signal. `reached` rejects with
